@@ -1,0 +1,148 @@
+/*
+ * internal.h - declarations shared between libclaimgate's source files.
+ * Nothing here is public: names are cg__*, types may change at any time.
+ */
+#ifndef CG_INTERNAL_H
+#define CG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "claimgate.h"
+#include "limits.h"
+
+#if defined(__GNUC__)
+#define CG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CG_PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) ---- */
+
+/* Sets err (if not NULL) and returns `code`. `fmt` must never format token,
+ * claim or key bytes; use cg__escape() for configuration strings. */
+cg_code cg__err(struct cg_error *err, cg_code code, size_t offset,
+    const char *fmt, ...) CG_PRINTF(4, 5);
+
+/* Prefixes err->msg with "prefix: " (e.g. a file name), keeping the code. */
+void cg__err_prefix(struct cg_error *err, const char *fmt, ...)
+    CG_PRINTF(2, 3);
+
+/* Copies at most `max` bytes of `s` into `out` (size `outsz`) as printable
+ * ASCII: other bytes become \xNN, and a cut string ends in "...". */
+void cg__escape(char *out, size_t outsz, const char *s, size_t len,
+    size_t max);
+
+/* ---- allocation (alloc.c) ---- */
+
+void *cg__malloc(size_t n);
+void *cg__calloc(size_t n, size_t size); /* checks n * size for overflow */
+void *cg__realloc(void *p, size_t n);
+char *cg__strdup(const char *s);
+char *cg__strndup(const char *s, size_t n);
+/* Wipes `n` bytes at `p` and frees `p`. */
+void cg__free_secret(void *p, size_t n);
+/* Test hook: the Nth allocation from now fails (0 disables). Not
+ * thread-safe; tests only. */
+void cg__alloc_fail_after(unsigned long n);
+
+/* ---- base64url (b64url.c), RFC 7515 section 2 and appendix C ---- */
+
+/* Decoded size for an encoded length (an upper bound valid for any
+ * input); SIZE_MAX if `len` mod 4 is 1. */
+size_t cg__b64url_decoded_len(size_t len);
+
+/* Strict decode of `len` bytes at `in` into `out` (room for
+ * cg__b64url_decoded_len(len) bytes). On error, *bad is the offset of the
+ * first offending byte. Returns CG_OK or CG_ERR_BASE64. */
+cg_code cg__b64url_decode(const char *in, size_t len, unsigned char *out,
+    size_t *outlen, size_t *bad);
+
+/* Encodes without padding; `out` has room for 4 * ceil(len / 3) + 1 bytes.
+ * NUL-terminates and returns the encoded length. */
+size_t cg__b64url_encode(const unsigned char *in, size_t len, char *out);
+
+/* ---- hashing helpers (sig_openssl.c) ---- */
+
+/* SHA-256 of `len` bytes. Returns 0 on success. */
+int cg__sha256(const void *p, size_t len, unsigned char out[32]);
+void cg__hex(const unsigned char *p, size_t len, char *out);
+
+/* ---- strict JSON (json.c): the one place that knows the reader ---- */
+
+/* Parses `len` bytes as one JSON object: UTF-8 validated, duplicate
+ * member names rejected at every depth, containers nested at most
+ * `max_depth` levels, every number read as a double (overflow rejected),
+ * U+0000 in strings rejected. On error, *bad_offset is the byte offset
+ * (relative to `p`) where the reader stopped, where known.
+ * Returns CG_OK, CG_ERR_JSON or CG_ERR_NOMEM; *out is freed with
+ * cg__json_free(). */
+cg_code cg__json_parse_object(const char *p, size_t len, int max_depth,
+    struct cg_json **out, size_t *bad_offset, char *why, size_t whysz);
+void cg__json_free(struct cg_json *v);
+/* 1 when an object has a member whose value is null. */
+int cg__json_has_null_member(const struct cg_json *v);
+
+/* Builders used for decisions and output (cold paths). */
+struct cg_json *cg__json_new_object(void);
+struct cg_json *cg__json_new_array(void);
+struct cg_json *cg__json_new_string(const char *s, size_t len);
+struct cg_json *cg__json_incref(const struct cg_json *v);
+/* Steal `value`'s reference. Return 0 on success. */
+int cg__json_object_set(struct cg_json *obj, const char *name,
+    struct cg_json *value);
+int cg__json_array_append(struct cg_json *arr, struct cg_json *value);
+/* Number of members of an object, 0 otherwise. */
+size_t cg__json_object_size(const struct cg_json *v);
+/* Calls fn for each member of an object in document order; stops and
+ * returns fn's value when it is not 0. */
+int cg__json_object_foreach(const struct cg_json *v,
+    int (*fn)(void *ctx, const char *name, const struct cg_json *value),
+    void *ctx);
+/* A string's length in bytes, 0 for anything else. */
+size_t cg__json_string_len(const struct cg_json *v);
+/* Compact one-line serialisation with members in insertion order. */
+char *cg__json_dump_compact(const struct cg_json *v);
+
+/* ---- algorithms (alg.c) ---- */
+
+typedef enum { CG_FAMILY_RSA, CG_FAMILY_PSS, CG_FAMILY_EC, CG_FAMILY_ED,
+	CG_FAMILY_HMAC } cg_alg_family;
+
+struct cg_alg_desc {
+	cg_alg alg;
+	const char *name;
+	cg_alg_family family;
+	const char *md;	     /* OpenSSL digest name, NULL for EdDSA */
+	unsigned hash_len;   /* digest bytes; HMAC minimum key length */
+	const char *curve;   /* JOSE crv for EC/OKP */
+	unsigned coord_len;  /* ECDSA coordinate bytes */
+};
+
+/* NULL for CG_ALG_UNKNOWN or out of range. */
+const struct cg_alg_desc *cg__alg_desc(cg_alg a);
+
+/* ---- keys (jwk.c, sig_openssl.c) ---- */
+
+struct cg_key;	 /* one usable key, immutable after load */
+
+/* Signature verification over `msg` with one key. Returns CG_OK or
+ * CG_ERR_SIGNATURE (CG_ERR_NOMEM / CG_ERR_CRYPTO when OpenSSL fails). */
+cg_code cg__key_verify(const struct cg_key *k, cg_alg alg,
+    const unsigned char *msg, size_t msglen, const unsigned char *sig,
+    size_t siglen);
+
+/* Key accessors used by jws.c and the decision engine. */
+const struct cg_key *cg__keyset_key(const struct cg_keyset *ks, size_t i);
+const char *cg__key_kid(const struct cg_key *k);
+cg_alg_set cg__key_fits(const struct cg_key *k);
+
+/* ---- tokens (jws.c) ---- */
+
+/* Raw bytes of the token and of its signing input. */
+const char *cg__token_bytes(const struct cg_token *t, size_t *len);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * json.c - the one file that knows which JSON reader claimgate uses.
+ *
+ * Tokens, key sets and decisions see only struct cg_json and the
+ * functions below, so the reader can be replaced on the hot path without
+ * touching the rest. Today it is jansson, configured strictly:
+ *   - JSON_REJECT_DUPLICATES: duplicate member names at any depth,
+ *     compared after unescaping, are an error (RFC 8725 section 3.1 spirit;
+ *     RFC 7515 section 5.2 allows rejecting them);
+ *   - JSON_DECODE_INT_AS_REAL: every number is an IEEE double, so an
+ *     integer beyond 64 bits is still a number; one that overflows a
+ *     double (1e999) is an error;
+ *   - no JSON_ALLOW_NUL: a string containing U+0000 is rejected, so every
+ *     string is a proper C string;
+ *   - UTF-8 is validated by jansson, unpaired surrogate escapes rejected;
+ *   - nesting is bounded before jansson sees the bytes (scan_depth).
+ */
+#include <math.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+
+#define J(v) ((json_t *)(v))
+#define CJ(v) ((const json_t *)(v))
+
+/*
+ * Rejects containers nested deeper than max_depth, counting the top-level
+ * container as level 1. Only well-formed JSON needs an exact count: any
+ * other input is rejected by the reader that runs next.
+ */
+static int
+scan_depth(const char *p, size_t len, int max_depth, size_t *bad)
+{
+	int depth = 0, in_str = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max_depth) {
+				*bad = i;
+				return -1;
+			}
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+static int
+has_null_member(const json_t *obj)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v)
+	{
+		if (json_is_null(v))
+			return 1;
+	}
+	return 0;
+}
+
+cg_code
+cg__json_parse_object(const char *p, size_t len, int max_depth,
+    struct cg_json **out, size_t *bad_offset, char *why, size_t whysz)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	*out = NULL;
+	*bad_offset = CG_NO_OFFSET;
+	if (scan_depth(p, len, max_depth, bad_offset) != 0) {
+		snprintf(why, whysz, "JSON nested deeper than %d levels",
+		    max_depth);
+		return CG_ERR_JSON;
+	}
+	root = json_loadb(p, len, JSON_REJECT_DUPLICATES |
+		JSON_DECODE_INT_AS_REAL, &jerr);
+	if (root == NULL) {
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			return CG_ERR_NOMEM;
+		*bad_offset = jerr.position > 0 ? (size_t)jerr.position - 1 : 0;
+		/* jansson's text may quote input bytes: keep only its kind. */
+		switch (json_error_code(&jerr)) {
+		case json_error_duplicate_key:
+			snprintf(why, whysz, "duplicate member name");
+			break;
+		case json_error_invalid_utf8:
+			snprintf(why, whysz, "invalid UTF-8");
+			break;
+		case json_error_numeric_overflow:
+			snprintf(why, whysz, "number out of range");
+			break;
+		case json_error_null_character:
+		case json_error_null_byte_in_key:
+			snprintf(why, whysz, "NUL character in a string");
+			break;
+		case json_error_premature_end_of_input:
+			snprintf(why, whysz, "JSON ends early");
+			break;
+		case json_error_end_of_input_expected:
+			snprintf(why, whysz, "data after the JSON value");
+			break;
+		default:
+			snprintf(why, whysz, "invalid JSON");
+			break;
+		}
+		return CG_ERR_JSON;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		*bad_offset = 0;
+		snprintf(why, whysz, "JSON value is not an object");
+		return CG_ERR_JSON;
+	}
+	*out = (struct cg_json *)root;
+	return CG_OK;
+}
+
+void
+cg__json_free(struct cg_json *v)
+{
+	json_decref(J(v));
+}
+
+int
+cg__json_has_null_member(const struct cg_json *v)
+{
+	return has_null_member(CJ(v));
+}
+
+/* see claimgate.h */
+cg_json_type
+cg_json_typeof(const struct cg_json *v)
+{
+	if (v == NULL)
+		return CG_JSON_ABSENT;
+	switch (json_typeof(CJ(v))) {
+	case JSON_OBJECT:
+		return CG_JSON_OBJECT;
+	case JSON_ARRAY:
+		return CG_JSON_ARRAY;
+	case JSON_STRING:
+		return CG_JSON_STRING;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return CG_JSON_NUMBER;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return CG_JSON_BOOL;
+	case JSON_NULL:
+		return CG_JSON_NULL;
+	}
+	return CG_JSON_NULL;
+}
+
+/* see claimgate.h */
+cg_code
+cg_json_string(const struct cg_json *v, const char **s, size_t *len)
+{
+	if (s == NULL)
+		return CG_ERR_ARG;
+	*s = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (!json_is_string(CJ(v)))
+		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
+	*s = json_string_value(CJ(v));
+	if (len != NULL)
+		*len = json_string_length(CJ(v));
+	return CG_OK;
+}
+
+size_t
+cg__json_string_len(const struct cg_json *v)
+{
+	return json_is_string(CJ(v)) ? json_string_length(CJ(v)) : 0;
+}
+
+/* see claimgate.h */
+cg_code
+cg_json_number(const struct cg_json *v, double *d)
+{
+	if (d == NULL)
+		return CG_ERR_ARG;
+	*d = 0;
+	if (!json_is_number(CJ(v)))
+		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
+	*d = json_number_value(CJ(v));
+	return CG_OK;
+}
+
+/* see claimgate.h */
+cg_code
+cg_json_bool(const struct cg_json *v, int *b)
+{
+	if (b == NULL)
+		return CG_ERR_ARG;
+	*b = 0;
+	if (!json_is_boolean(CJ(v)))
+		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
+	*b = json_is_true(CJ(v));
+	return CG_OK;
+}
+
+/* see claimgate.h */
+size_t
+cg_json_array_size(const struct cg_json *v)
+{
+	return json_is_array(CJ(v)) ? json_array_size(CJ(v)) : 0;
+}
+
+/* see claimgate.h */
+const struct cg_json *
+cg_json_array_get(const struct cg_json *v, size_t i)
+{
+	if (!json_is_array(CJ(v)))
+		return NULL;
+	return (const struct cg_json *)json_array_get(CJ(v), i);
+}
+
+/* see claimgate.h */
+const struct cg_json *
+cg_json_object_get(const struct cg_json *v, const char *name)
+{
+	if (!json_is_object(CJ(v)) || name == NULL)
+		return NULL;
+	return (const struct cg_json *)json_object_get(CJ(v), name);
+}
+
+size_t
+cg__json_object_size(const struct cg_json *v)
+{
+	return json_is_object(CJ(v)) ? json_object_size(CJ(v)) : 0;
+}
+
+int
+cg__json_object_foreach(const struct cg_json *v,
+    int (*fn)(void *ctx, const char *name, const struct cg_json *value),
+    void *ctx)
+{
+	const char *k;
+	json_t *m;
+	int rc;
+
+	if (!json_is_object(CJ(v)))
+		return 0;
+	json_object_foreach(J(v), k, m)
+	{
+		rc = fn(ctx, k, (const struct cg_json *)m);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct cg_json *
+cg__json_new_object(void)
+{
+	return (struct cg_json *)json_object();
+}
+
+struct cg_json *
+cg__json_new_array(void)
+{
+	return (struct cg_json *)json_array();
+}
+
+struct cg_json *
+cg__json_new_string(const char *s, size_t len)
+{
+	return (struct cg_json *)json_stringn(s, len);
+}
+
+struct cg_json *
+cg__json_incref(const struct cg_json *v)
+{
+	return (struct cg_json *)json_incref(J(v));
+}
+
+int
+cg__json_object_set(struct cg_json *obj, const char *name,
+    struct cg_json *value)
+{
+	return json_object_set_new(J(obj), name, J(value));
+}
+
+int
+cg__json_array_append(struct cg_json *arr, struct cg_json *value)
+{
+	return json_array_append_new(J(arr), J(value));
+}
+
+/*
+ * Numbers are held as doubles; for output, integral values within 2^53
+ * are written as integers ("exp":1700000000, not 1700000000.0).
+ */
+static json_t *
+for_output(const json_t *v)
+{
+	json_t *c, *m;
+	const char *k;
+	size_t i;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		d = json_real_value(v);
+		if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+			return json_integer((json_int_t)d);
+		return json_real(d);
+	case JSON_OBJECT:
+		c = json_object();
+		if (c == NULL)
+			return NULL;
+		json_object_foreach((json_t *)v, k, m)
+		{
+			if (json_object_set_new(c, k, for_output(m)) != 0) {
+				json_decref(c);
+				return NULL;
+			}
+		}
+		return c;
+	case JSON_ARRAY:
+		c = json_array();
+		if (c == NULL)
+			return NULL;
+		for (i = 0; i < json_array_size(v); i++) {
+			if (json_array_append_new(c,
+				for_output(json_array_get(v, i))) != 0) {
+				json_decref(c);
+				return NULL;
+			}
+		}
+		return c;
+	default:
+		return json_incref((json_t *)v);
+	}
+}
+
+static char *
+dump(const struct cg_json *v, size_t flags)
+{
+	json_t *o;
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	o = for_output(CJ(v));
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, flags | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+char *
+cg__json_dump_compact(const struct cg_json *v)
+{
+	return dump(v, JSON_COMPACT);
+}
+
+/* see claimgate.h */
+char *
+cg_json_dump(const struct cg_json *v, int pretty)
+{
+	return dump(v, pretty ? JSON_INDENT(2) : JSON_COMPACT);
+}

@@ -1,0 +1,336 @@
+/*
+ * jws.c - strict parsing of the JWS compact serialization (RFC 7515
+ * section 7.1) and signature verification with key choice (RFC 7515
+ * section 5.2, RFC 8725 sections 3.1 and 3.2).
+ *
+ * Accepted grammar:  B64(header) '.' B64(payload) '.' B64(signature)
+ * with B64 the strict base64url of b64url.c. Exactly two dots: a JWE (five
+ * segments), two or four segments, and an empty header or payload are
+ * rejected. The signature segment may be empty: it decodes to zero bytes
+ * and fails verification, never parsing.
+ */
+#include <string.h>
+
+#include "key.h"
+
+struct cg_token {
+	char *raw;		/* copy of the token, NUL-terminated */
+	size_t len;
+	size_t signing_len;	/* bytes of header '.' payload */
+	unsigned char *sig;
+	size_t sig_len;
+	struct cg_json *header;
+	struct cg_json *claims;
+	cg_alg alg;
+	const char *alg_name;	/* borrowed from header */
+	const char *kid;	/* borrowed from header, or NULL */
+	char sha256[65];
+};
+
+/* see claimgate.h */
+void
+cg_token_free(struct cg_token *t)
+{
+	if (t == NULL)
+		return;
+	cg__json_free(t->header);
+	cg__json_free(t->claims);
+	free(t->sig);
+	free(t->raw);
+	free(t);
+}
+
+static const char *const seg_names[] = {"header", "payload", "signature"};
+
+/* Decodes one segment into a fresh buffer. */
+static cg_code
+decode_segment(const char *tok, size_t start, size_t end, int seg,
+    unsigned char **out, size_t *outlen, struct cg_error *err)
+{
+	size_t n = cg__b64url_decoded_len(end - start), bad;
+	unsigned char *buf;
+
+	*out = NULL;
+	if (n == (size_t)-1)
+		return cg__err(err, CG_ERR_BASE64, end,
+		    "%s: base64url length is 1 mod 4 (ends at offset %zu)",
+		    seg_names[seg], end);
+	if ((buf = cg__malloc(n + 1)) == NULL)
+		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
+	if (cg__b64url_decode(tok + start, end - start, buf, outlen, &bad) !=
+	    CG_OK) {
+		unsigned char c = (unsigned char)tok[start + bad];
+		free(buf);
+		if (c == '=')
+			return cg__err(err, CG_ERR_BASE64, start + bad,
+			    "%s: padding '=' at offset %zu", seg_names[seg],
+			    start + bad);
+		if (c >= 0x21 && c < 0x7f && c != '\\' && c != '"')
+			return cg__err(err, CG_ERR_BASE64, start + bad,
+			    "%s: %s '%c' at offset %zu", seg_names[seg],
+			    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				    (c >= '0' && c <= '9') || c == '-' ||
+				    c == '_'
+				? "non-canonical final character"
+				: "invalid base64url character",
+			    (char)c, start + bad);
+		return cg__err(err, CG_ERR_BASE64, start + bad,
+		    "%s: invalid base64url byte 0x%02x at offset %zu",
+		    seg_names[seg], c, start + bad);
+	}
+	*out = buf;
+	return CG_OK;
+}
+
+static cg_code
+parse_json_segment(const char *tok, size_t start, size_t end, int seg,
+    struct cg_json **out, struct cg_error *err)
+{
+	unsigned char *buf;
+	size_t len, bad;
+	char why[80];
+	cg_code rc;
+
+	rc = decode_segment(tok, start, end, seg, &buf, &len, err);
+	if (rc != CG_OK)
+		return rc;
+	rc = cg__json_parse_object((const char *)buf, len, CG_LIMIT_JSON_DEPTH,
+	    out, &bad, why, sizeof(why));
+	free(buf);
+	if (rc == CG_ERR_NOMEM)
+		return cg__err(err, rc, CG_NO_OFFSET, "out of memory");
+	if (rc != CG_OK) {
+		/* The offset is into the decoded JSON; map it back roughly to
+		 * the encoded segment (4 characters per 3 bytes). */
+		size_t off = bad == CG_NO_OFFSET ? start : start + bad / 3 * 4;
+		return cg__err(err, CG_ERR_JSON, off,
+		    "%s: %s (decoded byte %zu)", seg_names[seg], why,
+		    bad == CG_NO_OFFSET ? 0 : bad);
+	}
+	return CG_OK;
+}
+
+/* RFC 7515 4.1: the parameters claimgate reads must be strings. */
+static cg_code
+check_header(struct cg_token *t, struct cg_error *err)
+{
+	static const char *const strs[] = {"kid", "typ", "cty"};
+	const struct cg_json *v;
+	size_t i, len;
+
+	if (cg__json_has_null_member(t->header))
+		return cg__err(err, CG_ERR_JSON, 0,
+		    "header: a parameter is null");
+	v = cg_json_object_get(t->header, "alg");
+	if (v == NULL)
+		return cg__err(err, CG_ERR_JSON, 0, "header: \"alg\" missing");
+	if (cg_json_string(v, &t->alg_name, &len) != CG_OK)
+		return cg__err(err, CG_ERR_JSON, 0,
+		    "header: \"alg\" is not a string");
+	t->alg = cg_alg_from_name(t->alg_name, len);
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		v = cg_json_object_get(t->header, strs[i]);
+		if (v != NULL && cg_json_typeof(v) != CG_JSON_STRING)
+			return cg__err(err, CG_ERR_JSON, 0,
+			    "header: \"%s\" is not a string", strs[i]);
+	}
+	v = cg_json_object_get(t->header, "kid");
+	if (v != NULL)
+		(void)cg_json_string(v, &t->kid, NULL);
+	return CG_OK;
+}
+
+/* see claimgate.h */
+cg_code
+cg_token_parse(const char *tok, size_t len, size_t max_len,
+    struct cg_token **out, struct cg_error *err)
+{
+	size_t dots[2], ndots = 0, i;
+	unsigned char digest[32];
+	struct cg_token *t = NULL;
+	cg_code rc;
+
+	if (out == NULL || (tok == NULL && len > 0))
+		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET, "NULL argument");
+	*out = NULL;
+	if (max_len == 0)
+		max_len = CG_LIMIT_TOKEN_LEN_DEFAULT;
+	if (max_len > CG_LIMIT_TOKEN_LEN_CEILING)
+		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET,
+		    "token limit above %u bytes", CG_LIMIT_TOKEN_LEN_CEILING);
+	if (len == 0)
+		return cg__err(err, CG_ERR_EMPTY, CG_NO_OFFSET, "empty token");
+	if (len > max_len)
+		return cg__err(err, CG_ERR_TOO_LARGE, max_len,
+		    "token of %zu bytes exceeds the limit of %zu", len,
+		    max_len);
+	for (i = 0; i < len; i++) {
+		if (tok[i] != '.')
+			continue;
+		if (ndots == 2)
+			return cg__err(err, CG_ERR_MALFORMED, i,
+			    "more than three segments (third '.' at offset "
+			    "%zu)%s",
+			    i, ndots == 2 ? "; JWE is not accepted" : "");
+		dots[ndots++] = i;
+	}
+	if (ndots != 2)
+		return cg__err(err, CG_ERR_MALFORMED, CG_NO_OFFSET,
+		    "%zu segment%s, a JWS has 3", ndots + 1,
+		    ndots == 0 ? "" : "s");
+	if (dots[0] == 0)
+		return cg__err(err, CG_ERR_MALFORMED, 0, "header: empty segment");
+	if (dots[1] == dots[0] + 1)
+		return cg__err(err, CG_ERR_MALFORMED, dots[1],
+		    "payload: empty segment");
+
+	if ((t = cg__calloc(1, sizeof(*t))) == NULL ||
+	    (t->raw = cg__strndup(tok, len)) == NULL) {
+		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
+		goto out;
+	}
+	t->len = len;
+	t->signing_len = dots[1];
+	rc = parse_json_segment(tok, 0, dots[0], 0, &t->header, err);
+	if (rc != CG_OK)
+		goto out;
+	rc = check_header(t, err);
+	if (rc != CG_OK)
+		goto out;
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, &t->claims, err);
+	if (rc != CG_OK)
+		goto out;
+	rc = decode_segment(tok, dots[1] + 1, len, 2, &t->sig, &t->sig_len,
+	    err);
+	if (rc != CG_OK)
+		goto out;
+	if (cg__sha256(tok, len, digest) != 0) {
+		rc = cg__err(err, CG_ERR_CRYPTO, CG_NO_OFFSET, "SHA-256 failed");
+		goto out;
+	}
+	cg__hex(digest, sizeof(digest), t->sha256);
+	*out = t;
+	t = NULL;
+	rc = CG_OK;
+out:
+	cg_token_free(t);
+	return rc;
+}
+
+/* see claimgate.h */
+cg_alg
+cg_token_alg(const struct cg_token *t)
+{
+	return t == NULL ? CG_ALG_UNKNOWN : t->alg;
+}
+
+/* see claimgate.h */
+const char *
+cg_token_alg_name(const struct cg_token *t)
+{
+	return t == NULL ? NULL : t->alg_name;
+}
+
+/* see claimgate.h */
+const char *
+cg_token_kid(const struct cg_token *t)
+{
+	return t == NULL ? NULL : t->kid;
+}
+
+/* see claimgate.h */
+const struct cg_json *
+cg_token_header(const struct cg_token *t)
+{
+	return t == NULL ? NULL : t->header;
+}
+
+/* see claimgate.h */
+const struct cg_json *
+cg_token_claims(const struct cg_token *t)
+{
+	return t == NULL ? NULL : t->claims;
+}
+
+/* see claimgate.h */
+const struct cg_json *
+cg_token_claim(const struct cg_token *t, const char *name)
+{
+	return t == NULL ? NULL : cg_json_object_get(t->claims, name);
+}
+
+/* see claimgate.h */
+const char *
+cg_token_sha256_hex(const struct cg_token *t)
+{
+	return t == NULL ? NULL : t->sha256;
+}
+
+/* see claimgate.h */
+size_t
+cg_token_signature_len(const struct cg_token *t)
+{
+	return t == NULL ? 0 : t->sig_len;
+}
+
+const char *
+cg__token_bytes(const struct cg_token *t, size_t *len)
+{
+	*len = t->len;
+	return t->raw;
+}
+
+/* see claimgate.h */
+cg_code
+cg_token_verify(const struct cg_token *t, const struct cg_keyset *ks,
+    cg_alg_set allowed, size_t *key_index, struct cg_error *err)
+{
+	const struct cg_key *k;
+	size_t i, tried = 0;
+	cg_code rc;
+
+	if (key_index != NULL)
+		*key_index = 0;
+	if (t == NULL)
+		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET, "NULL token");
+	/* RFC 7515 4.1.11: no extension is understood, so any `crit` is a
+	 * reason to reject. */
+	if (cg_json_object_get(t->header, "crit") != NULL)
+		return cg__err(err, CG_ERR_CRIT, CG_NO_OFFSET,
+		    "header has \"crit\"; no extension is supported");
+	if (t->alg == CG_ALG_UNKNOWN || (allowed & CG_ALG_BIT(t->alg)) == 0)
+		return cg__err(err, CG_ERR_ALG, CG_NO_OFFSET,
+		    t->alg == CG_ALG_UNKNOWN
+			? "header alg is not a supported algorithm"
+			: "header alg %s is not allowed",
+		    cg_alg_name(t->alg));
+	for (i = 0; (k = cg__keyset_key(ks, i)) != NULL; i++) {
+		const char *kid = cg__key_kid(k);
+		/* kid and alg only select among trusted keys. */
+		if (t->kid != NULL && (kid == NULL || strcmp(kid, t->kid) != 0))
+			continue;
+		if ((cg__key_fits(k) & CG_ALG_BIT(t->alg)) == 0)
+			continue;
+		if (tried++ == CG_LIMIT_KEYS_TRIED)
+			break;
+		rc = cg__key_verify(k, t->alg, (const unsigned char *)t->raw,
+		    t->signing_len, t->sig, t->sig_len);
+		if (rc == CG_OK) {
+			if (key_index != NULL)
+				*key_index = i;
+			return CG_OK;
+		}
+		if (rc != CG_ERR_SIGNATURE)
+			return cg__err(err, rc, CG_NO_OFFSET,
+			    "verification failed: %s", cg_strerror(rc));
+	}
+	if (tried == 0)
+		return cg__err(err, CG_ERR_KEY_NOT_FOUND, CG_NO_OFFSET,
+		    t->kid != NULL ? "no key with this kid fits alg %s"
+				   : "no key fits alg %s",
+		    cg_alg_name(t->alg));
+	return cg__err(err, CG_ERR_SIGNATURE, CG_NO_OFFSET,
+	    "signature does not verify (%zu key%s tried)",
+	    tried > CG_LIMIT_KEYS_TRIED ? (size_t)CG_LIMIT_KEYS_TRIED : tried,
+	    tried == 1 ? "" : "s");
+}

@@ -1,0 +1,53 @@
+/*
+ * key.h - one usable verification key, shared by jwk.c (JWK parsing,
+ * selection rules) and sig_openssl.c (the crypto material). The crypto
+ * part is opaque outside sig_openssl.c, the only file that includes
+ * OpenSSL headers.
+ */
+#ifndef CG_KEY_H
+#define CG_KEY_H
+
+#include "internal.h"
+
+struct cg__pk; /* prepared crypto material; see sig_openssl.c */
+
+struct cg_key {
+	char *kid;	     /* NULL when absent */
+	cg_kty kty;
+	const char *crv;     /* static string or NULL */
+	cg_alg alg;	     /* the key's own alg, or CG_ALG_UNKNOWN */
+	unsigned bits;
+	char jkt[44];	     /* RFC 7638 SHA-256 thumbprint, base64url */
+	cg_alg_set fits;
+	struct cg__pk *pk;
+};
+
+/* Builders. Each returns CG_OK, or CG_ERR_KEYSET with a reason in `why`
+ * (the key is then skipped), or CG_ERR_NOMEM. */
+cg_code cg__pk_rsa(const unsigned char *n, size_t nlen,
+    const unsigned char *e, size_t elen, struct cg__pk **out, unsigned *bits,
+    char *why, size_t whysz);
+cg_code cg__pk_ec(const char *crv, const unsigned char *x,
+    const unsigned char *y, size_t coord_len, struct cg__pk **out,
+    char *why, size_t whysz);
+cg_code cg__pk_ed25519(const unsigned char *x, size_t len,
+    struct cg__pk **out, char *why, size_t whysz);
+/* Copies the secret; the copy is wiped when freed. */
+cg_code cg__pk_oct(const unsigned char *k, size_t len, struct cg__pk **out);
+
+/* Prepares one verification context per algorithm in `fits`, once, so no
+ * token pays for OpenSSL's fetch and init. */
+cg_code cg__pk_prepare(struct cg__pk *pk, cg_alg_set fits);
+
+void cg__pk_free(struct cg__pk *pk);
+
+cg_code cg__pk_verify(const struct cg__pk *pk, cg_alg alg,
+    const unsigned char *msg, size_t msglen, const unsigned char *sig,
+    size_t siglen);
+
+/* The raw-to-DER conversion for ECDSA (RFC 7518 section 3.4), exposed for
+ * tests: returns the DER length, or 0 when r or s is outside [1, n-1]. */
+size_t cg__ecdsa_raw_to_der(cg_alg alg, const unsigned char *sig,
+    size_t siglen, unsigned char *der, size_t dersz);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * policy.h - the in-memory form of a loaded policy (contract section 2).
+ * Built once by policy_parse.c, then immutable and shared by every thread;
+ * read by the decision engine (decide.c) and by lint.
+ */
+#ifndef CG_POLICY_H
+#define CG_POLICY_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* A position in the policy file, 1-based (0 when unknown). */
+struct cg_pos {
+	unsigned line;
+	unsigned col;
+};
+
+struct cg_strlist {
+	char **v;
+	size_t n;
+};
+
+struct cg_issuer {
+	char *name;		  /* local name (map key under `issuers`) */
+	char *iss;		  /* exact `iss` value */
+	size_t iss_len;
+	char *jwks_file;	  /* resolved path, or NULL */
+	char *jwks_uri;		  /* or NULL (remote key sets come later) */
+	struct cg_keyset *keys;	  /* NULL when no key set is loaded */
+	cg_alg_set algs;	  /* `algorithms`, non-empty */
+	struct cg_strlist types;  /* normalised: lower case, no application/ */
+	int64_t max_lifetime;	  /* seconds, -1 when not set */
+	struct cg_pos pos;	  /* of the issuer's name */
+	struct cg_pos keys_pos;	  /* of jwks_file / jwks_uri value */
+};
+
+enum cg_split { CG_SPLIT_NONE = 0, CG_SPLIT_SPACE, CG_SPLIT_COMMA };
+
+struct cg_map_entry {
+	char *from;
+	char *to;
+};
+
+struct cg_claim_rule {
+	char *name;		/* the trusted claim's name (output key) */
+	char *claim;		/* token claim it reads (default: name) */
+	size_t *from;		/* issuer indices; NULL/0 = any accepted */
+	size_t nfrom;
+	int has_pattern;
+	char *pattern;		/* source text, for messages */
+	regex_t re;		/* compiled as ^(pattern)$, REG_EXTENDED|REG_NOSUB */
+	int required;
+	enum cg_split split;
+	int has_map;
+	struct cg_map_entry *map;
+	size_t nmap;
+	struct cg_pos pos;
+};
+
+enum cg_require_kind { CG_REQUIRE_ALL_OF = 1, CG_REQUIRE_ANY_OF = 2 };
+
+struct cg_require_rule {
+	char *claim;		/* a trusted claim name */
+	enum cg_require_kind kind;
+	struct cg_strlist values;
+	struct cg_pos pos;
+};
+
+struct cg_forward {
+	char *header;
+	char *claim;		/* a trusted claim name */
+};
+
+struct cg_zone {
+	char *name;
+	char *audience;
+	int audience_exact;
+	size_t *accept;		/* issuer indices, in policy order */
+	size_t naccept;
+	int64_t leeway;		/* seconds; default 30, at most 300 */
+	int64_t max_age;	/* seconds, -1 when not set */
+	struct cg_strlist require_claims;
+	int replay;		/* 0 off, 1 reject */
+	int max_delegation;	/* default 0 */
+	struct cg_claim_rule *claims;
+	size_t nclaims;
+	struct cg_require_rule *require;
+	size_t nrequire;
+	struct cg_forward *forward;
+	size_t nforward;
+	struct cg_strlist match_hosts;	 /* exact, case-insensitive */
+	struct cg_strlist match_paths;	 /* prefixes */
+	struct cg_strlist match_methods; /* upper case */
+	int has_match;
+	struct cg_pos pos;
+	struct cg_pos leeway_pos;	 /* of the `leeway` value, 0 if default */
+};
+
+struct cg_policy {
+	char *path;
+	struct cg_issuer *issuers;
+	size_t nissuers;
+	struct cg_zone *zones;
+	size_t nzones;
+	struct cg_strlist warnings;	/* "file:line:col: text" */
+};
+
+/* Parses policy text. `name` is the file name used in messages, `base_dir`
+ * the folder relative key paths resolve against. Same contract as
+ * cg_policy_load(). */
+cg_code cg__policy_parse(const char *text, size_t len, const char *name,
+    const char *base_dir, struct cg_policy **out, struct cg_error *err);
+
+/* Index of the zone called `name`, or -1. */
+long cg__policy_zone_index(const struct cg_policy *p, const char *name);
+
+/* Parses a duration ("30", "30s", "5m", "1h", "2d"): digits and an optional
+ * unit. Returns 0 and sets *secs, or -1. */
+int cg__duration_parse(const char *s, int64_t *secs);
+
+/* Normalises a `typ` value for comparison: lower case, a leading
+ * "application/" removed. Writes into out (size outsz); returns 0, or -1
+ * when it does not fit. */
+int cg__typ_normalise(const char *s, size_t len, char *out, size_t outsz);
+
+#endif
