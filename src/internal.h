@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "claimgate.h"
-#include "limits.h"
+#include "cg_limits.h"
 
 #if defined(__GNUC__)
 #define CG_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -139,6 +139,11 @@ cg_code cg__key_verify(const struct cg_key *k, cg_alg alg,
 const struct cg_key *cg__keyset_key(const struct cg_keyset *ks, size_t i);
 const char *cg__key_kid(const struct cg_key *k);
 cg_alg_set cg__key_fits(const struct cg_key *k);
+
+/* ---- decisions (decide.c) ---- */
+
+/* The provenance object of an allow, NULL on deny. Borrowed. */
+const struct cg_json *cg__decision_provenance(const struct cg_decision *d);
 
 /* ---- tokens (jws.c) ---- */
 

@@ -468,17 +468,24 @@ cg_keyset_load_file(const char *path, struct cg_keyset **out,
 	if (path == NULL || out == NULL)
 		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET, "NULL argument");
 	*out = NULL;
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((f = fopen(path, "rb")) == NULL) {
+		char ebuf[128];
+		if (strerror_r(errno, ebuf, sizeof(ebuf)) != 0)
+			snprintf(ebuf, sizeof(ebuf), "error %d", errno);
 		return cg__err(err, CG_ERR_IO, CG_NO_OFFSET, "%s: %s", path,
-		    strerror(errno));
+		    ebuf);
+	}
 	if ((buf = cg__malloc(CG_LIMIT_JWKS_BYTES + 1)) == NULL) {
 		fclose(f);
 		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 	}
 	len = fread(buf, 1, CG_LIMIT_JWKS_BYTES + 1, f);
 	if (ferror(f)) {
-		rc = cg__err(err, CG_ERR_IO, CG_NO_OFFSET, "%s: read error",
-		    path);
+		char ebuf[128];
+		if (strerror_r(errno, ebuf, sizeof(ebuf)) != 0)
+			snprintf(ebuf, sizeof(ebuf), "read error");
+		rc = cg__err(err, CG_ERR_IO, CG_NO_OFFSET, "%s: %s", path,
+		    ebuf);
 	} else if (len > CG_LIMIT_JWKS_BYTES) {
 		rc = cg__err(err, CG_ERR_KEYSET, CG_NO_OFFSET,
 		    "%s: larger than %u bytes", path, CG_LIMIT_JWKS_BYTES);

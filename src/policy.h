@@ -126,4 +126,10 @@ int cg__duration_parse(const char *s, int64_t *secs);
  * when it does not fit. */
 int cg__typ_normalise(const char *s, size_t len, char *out, size_t outsz);
 
+/* Reports lint findings (contract: `claimgate lint`) through emit, one
+ * "file:line:col: text" line each, skipped-key warnings first. Returns the
+ * number of findings. */
+size_t cg__policy_lint(const struct cg_policy *p,
+    void (*emit)(void *ctx, const char *line), void *ctx);
+
 #endif

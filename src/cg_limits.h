@@ -1,5 +1,5 @@
 /*
- * limits.h - every cap on untrusted input, in one place, with its reason.
+ * cg_limits.h - every cap on untrusted input, in one place, with its reason.
  * docs/LIMITS.md lists the same values for users; tests check each at N
  * and N+1.
  */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test:
+#   1. the whole suite (unit, vectors, attack, interop, CLI integration)
+#      under ASan + UBSan + LSan, built with -Werror;
+#   2. the unit tests again under valgrind memcheck (no errors, no leaks)
+#      on the release build.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+"$top/scripts/install-deps.sh"
+
+echo "== build (ASan + UBSan + LSan, -Werror)"
+asan=$("$top/scripts/build.sh" asan)
+echo "== tests under sanitizers"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd "$asan" && ctest --output-on-failure -j2)
+
+echo "== build (release, -Werror) and unit tests under valgrind memcheck"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+vg=$("$top/scripts/build.sh" valgrind)
+(cd "$vg" && ctest --output-on-failure -j2 -L unit)
+echo "== all tests passed"
