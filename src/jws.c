@@ -167,11 +167,16 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	for (i = 0; i < len; i++) {
 		if (tok[i] != '.')
 			continue;
-		if (ndots == 2)
+		if (ndots == 2) {
+			size_t more = 1, j;
+			for (j = i + 1; j < len; j++)
+				more += tok[j] == '.';
 			return cg__err(err, CG_ERR_MALFORMED, i,
-			    "more than three segments (third '.' at offset "
+			    "%zu segments, a JWS has 3 (third '.' at offset "
 			    "%zu)%s",
-			    i, ndots == 2 ? "; JWE is not accepted" : "");
+			    more + 3, i,
+			    more + 3 == 5 ? "; JWE is not accepted" : "");
+		}
 		dots[ndots++] = i;
 	}
 	if (ndots != 2)
