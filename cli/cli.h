@@ -21,6 +21,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_mint(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "claimgate: VERB: message" to stderr. */
 void cli_err(const char *verb, const char *fmt, ...)

@@ -14,6 +14,7 @@ static const struct verb {
 	{"inspect", cmd_inspect, "decode a token without verifying it"},
 	{"verify", cmd_verify, "decide tokens against a trust-zone policy"},
 	{"lint", cmd_lint, "check a policy for errors and risky settings"},
+	{"serve", cmd_serve, "run the HTTP decision service"},
 	{"mint", cmd_mint, "sign a token with a private key (testing, demos)"},
 	{"keygen", cmd_keygen, "generate a signing key and its public JWK"},
 };

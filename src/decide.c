@@ -22,6 +22,7 @@ struct cg_decision {
 	char *zone;
 	struct cg_json *claims;	    /* trusted claims, always an object */
 	struct cg_json *provenance; /* NULL on deny */
+	struct cg_json *audit;	    /* fields for the audit log */
 };
 
 /* see claimgate.h */
@@ -32,8 +33,15 @@ cg_decision_free(struct cg_decision *d)
 		return;
 	cg__json_free(d->claims);
 	cg__json_free(d->provenance);
+	cg__json_free(d->audit);
 	free(d->zone);
 	free(d);
+}
+
+const struct cg_json *
+cg__decision_audit(const struct cg_decision *d)
+{
+	return d == NULL ? NULL : d->audit;
 }
 
 /* see claimgate.h */
@@ -587,6 +595,34 @@ build_provenance(struct ctx *c)
 	return bad ? -1 : 0;
 }
 
+/* The authentic identity of a verified token, for the audit log (the
+ * audit line of a token that did not verify carries only its hash). */
+static int
+record_verified(struct ctx *c)
+{
+	static const char *const names[] = {"sub", "aud", "jti"};
+	const struct cg_json *v;
+	struct cg_key_info ki;
+	const char *s;
+	size_t i;
+	int bad = 0;
+
+	bad |= set_str(c->d->audit, "issuer", c->issuer->name,
+	    strlen(c->issuer->name));
+	bad |= set_str(c->d->audit, "iss", c->iss, c->iss_len);
+	s = cg_token_alg_name(c->tok);
+	bad |= set_str(c->d->audit, "alg", s, strlen(s));
+	if ((s = cg_token_kid(c->tok)) != NULL)
+		bad |= set_str(c->d->audit, "kid", s, strlen(s));
+	if (cg_keyset_key_info(c->issuer->keys, c->key_index, &ki) == CG_OK)
+		bad |= set_str(c->d->audit, "jkt", ki.jkt, strlen(ki.jkt));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((v = cg_token_claim(c->tok, names[i])) != NULL)
+			bad |= cg__json_object_set(c->d->audit, names[i],
+			    cg__json_incref(v));
+	return bad ? -1 : 0;
+}
+
 /* ---- the pipeline --------------------------------------------------- */
 
 static int
@@ -725,13 +761,22 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 	default:
 		return deny(c, CG_REASON_TOKEN_MALFORMED, "%s", err.msg);
 	}
+	if (set_str(c->d->audit, "token_sha256", cg_token_sha256_hex(c->tok),
+		64) != 0) {
+		*oom = 1;
+		return CG_REASON_OK;
+	}
 	if (cg_json_object_get(cg_token_header(c->tok), "crit") != NULL)
 		return deny(c, CG_REASON_CRIT_UNSUPPORTED,
 		    "header has crit; no extension is supported");
 	if ((r = select_issuer(c)) != CG_REASON_OK ||
 	    (r = verify_signature(c)) != CG_REASON_OK)
 		return r;
-	/* From here on the claims are authentic. */
+	/* From here on the claims are authentic, and worth auditing. */
+	if (record_verified(c) != 0) {
+		*oom = 1;
+		return CG_REASON_OK;
+	}
 	if ((r = check_registered_types(c)) != CG_REASON_OK ||
 	    (r = check_required(c)) != CG_REASON_OK ||
 	    (r = check_times(c)) != CG_REASON_OK ||
@@ -791,7 +836,8 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
 	c.store = store;
 	if ((c.d = cg__calloc(1, sizeof(*c.d))) == NULL ||
 	    (c.d->zone = cg__strdup(c.zone->name)) == NULL ||
-	    (c.d->claims = cg__json_new_object()) == NULL)
+	    (c.d->claims = cg__json_new_object()) == NULL ||
+	    (c.d->audit = cg__json_new_object()) == NULL)
 		goto nomem;
 	run(&c, token, len, &oom);
 	cg_token_free(c.tok);

@@ -145,6 +145,23 @@ cg_alg_set cg__key_fits(const struct cg_key *k);
 /* The provenance object of an allow, NULL on deny. Borrowed. */
 const struct cg_json *cg__decision_provenance(const struct cg_decision *d);
 
+/* Audit fields recorded by the engine (token hash; identity once the
+ * signature verified). Borrowed. */
+const struct cg_json *cg__decision_audit(const struct cg_decision *d);
+
+/* The request side of an audit line. */
+struct cg_audit_req {
+	uint64_t time_ms;	/* wall clock, ms since the epoch */
+	const char *method, *host, *path, *client;
+	const char *reason;	/* used when there is no decision (no_zone) */
+	uint64_t latency_us;
+};
+
+/* One compact JSON audit line (no newline); `d` may be NULL (no zone).
+ * Caller frees with cg_free(). */
+char *cg__audit_line(const struct cg_decision *d,
+    const struct cg_audit_req *r);
+
 /* ---- tokens (jws.c) ---- */
 
 /* Raw bytes of the token and of its signing input. */

@@ -126,6 +126,24 @@ int cg__duration_parse(const char *s, int64_t *secs);
  * when it does not fit. */
 int cg__typ_normalise(const char *s, size_t len, char *out, size_t outsz);
 
+/* Normalises a request path for zone matching (route.c): decoded, dot
+ * segments removed, slashes merged, query dropped. 0 on success, -1 when
+ * the path is unsafe or does not fit. */
+int cg__path_normalise(const char *in, size_t len, char *out, size_t outsz);
+
+/* The first zone whose `match` fits the request (host without port,
+ * normalised path prefix, method), or -1 (`no_zone`). Zones without
+ * `match` are never selected this way. */
+long cg__policy_route(const struct cg_policy *p, const char *host,
+    const char *path, const char *method);
+
+/* Calls fn(name, value) for each `forward` header of an allowed decision
+ * whose trusted claim is present and renders without control characters
+ * (lists joined with ","). Returns the number of headers. */
+size_t cg__forward_headers(const struct cg_policy *p,
+    const struct cg_decision *d,
+    void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
+
 /* Reports lint findings (contract: `claimgate lint`) through emit, one
  * "file:line:col: text" line each, skipped-key warnings first. Returns the
  * number of findings. */
