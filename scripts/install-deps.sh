@@ -9,7 +9,7 @@ PKGS=(
   libcurl4-openssl-dev libhiredis-dev libsodium-dev
   libcmocka-dev valgrind
   python3 python3-jwt python3-cryptography
-  nginx-light redis-server curl
+  nginx redis-server curl
 )
 
 missing=()
