@@ -27,6 +27,9 @@ int cmd_serve(int argc, char **argv);
 void cli_err(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Reports the option getopt refused (unknown, or missing its argument). */
+void cli_bad_option(const char *verb, char **argv);
+
 /* Parses a non-negative decimal integer of at most `max`; 0 on success. */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

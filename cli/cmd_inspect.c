@@ -59,6 +59,7 @@ cmd_inspect(int argc, char **argv)
 	long n;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
@@ -73,6 +74,7 @@ cmd_inspect(int argc, char **argv)
 			fputs(inspect_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("inspect", argv);
 			fputs(inspect_usage, stderr);
 			return CLI_USAGE;
 		}

@@ -95,6 +95,7 @@ cmd_keygen(int argc, char **argv)
 	cg_alg alg;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "a:o:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': algname = optarg; break;
@@ -105,6 +106,7 @@ cmd_keygen(int argc, char **argv)
 			fputs(keygen_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("keygen", argv);
 			fputs(keygen_usage, stderr);
 			return CLI_USAGE;
 		}

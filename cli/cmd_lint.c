@@ -43,6 +43,7 @@ cmd_lint(int argc, char **argv)
 	int ch;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -52,6 +53,7 @@ cmd_lint(int argc, char **argv)
 			fputs(lint_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("lint", argv);
 			fputs(lint_usage, stderr);
 			return CLI_USAGE;
 		}

@@ -72,6 +72,7 @@ cmd_mint(int argc, char **argv)
 	uint64_t v;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "k:a:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k': keyfile = optarg; break;
@@ -101,6 +102,7 @@ cmd_mint(int argc, char **argv)
 			fputs(mint_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("mint", argv);
 			fputs(mint_usage, stderr);
 			return CLI_USAGE;
 		}

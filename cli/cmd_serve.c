@@ -54,6 +54,7 @@ cmd_serve(int argc, char **argv)
 	long ncpu;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "p:l:t:a:nh", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -80,6 +81,7 @@ cmd_serve(int argc, char **argv)
 			fputs(serve_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("serve", argv);
 			fputs(serve_usage, stderr);
 			return CLI_USAGE;
 		}

@@ -91,6 +91,7 @@ cmd_verify(int argc, char **argv)
 	size_t i;
 
 	optind = 1;
+	opterr = 0; /* report with the verb's name, below */
 	while ((ch = getopt_long(argc, argv, "p:z:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -114,6 +115,7 @@ cmd_verify(int argc, char **argv)
 			fputs(verify_usage, stdout);
 			return 0;
 		default:
+			cli_bad_option("verify", argv);
 			fputs(verify_usage, stderr);
 			return CLI_USAGE;
 		}

@@ -1,6 +1,7 @@
 /*
  * util.c - small helpers for the command-line verbs.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,17 @@ cli_err(const char *verb, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void
+cli_bad_option(const char *verb, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	if (optopt != 0 && strchr(arg, '=') == NULL && arg[1] != '-')
+		cli_err(verb, "unknown option or missing argument: -%c", optopt);
+	else
+		cli_err(verb, "unknown option or missing argument: %.64s", arg);
 }
 
 int

@@ -71,6 +71,43 @@ send_text(struct MHD_Connection *c, unsigned status, const char *type,
 	return rc;
 }
 
+/* Percent-decodes a query value into out; -1 when invalid or too long. */
+static int
+decode_arg(const char *in, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		char c = *in;
+		if (c == '%') {
+			int k, v = 0;
+			for (k = 1; k <= 2; k++) {
+				char h = in[k];
+				v <<= 4;
+				if (h >= '0' && h <= '9')
+					v |= h - '0';
+				else if (h >= 'a' && h <= 'f')
+					v |= h - 'a' + 10;
+				else if (h >= 'A' && h <= 'F')
+					v |= h - 'A' + 10;
+				else
+					return -1;
+			}
+			if (v == 0)
+				return -1;
+			c = (char)v;
+			in += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= outsz)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 /* "Bearer <token>", scheme case-insensitive (RFC 6750 2.1, RFC 9110
  * 11.1). Anything else carries no bearer token. */
 static const char *
@@ -236,6 +273,7 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 {
 	const char *zone_arg, *host, *path, *meth, *tok;
 	struct srv_snapshot *s = srv_state_acquire();
+	char zbuf[256];
 	struct cg_decision *d = NULL;
 	struct cg_error err;
 	uint64_t t0 = mono_us();
@@ -260,10 +298,16 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 		meth = header(c, "X-Forwarded-Method");
 	if (meth == NULL)
 		meth = method;
-	zone_arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "zone");
+	/* ?zone= is the proxy's choice only on the bare endpoint. With an
+	 * ORIGINAL-PATH suffix (Envoy path_prefix), the query string is the
+	 * client's own and must not pick the zone. */
+	zone_arg = url[strlen(AUTHZ_PREFIX)] == '\0'
+	    ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "zone")
+	    : NULL;
 	if (zone_arg != NULL)
-		zi = cg__policy_zone_index(s->pol, zone_arg);
+		zi = decode_arg(zone_arg, zbuf, sizeof(zbuf)) == 0
+		    ? cg__policy_zone_index(s->pol, zbuf)
+		    : -1;
 	else
 		zi = cg__policy_route(s->pol, host, path, meth);
 	if (zi < 0) {
@@ -366,6 +410,20 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/*
+ * libmicrohttpd would percent-decode the URL before the handler sees it;
+ * the ORIGINAL-PATH suffix must reach the path normaliser as sent, so
+ * that "%2F" is seen as an encoded slash (and refused), not as "/". Query
+ * values are decoded here instead (only `zone` is read).
+ */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
 static void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
@@ -381,6 +439,7 @@ srv_http_start(const struct srv_config *cfg, char *why, size_t whysz)
 	char host[256];
 	const char *port, *h = cfg->listen;
 	size_t hl;
+	unsigned long pnum;
 	unsigned flags;
 	int e;
 
@@ -404,6 +463,14 @@ srv_http_start(const struct srv_config *cfg, char *why, size_t whysz)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	pnum = 0;
+	for (e = 1; port[e] >= '0' && port[e] <= '9' && e <= 5; e++)
+		pnum = pnum * 10 + (unsigned long)(port[e] - '0');
+	if (port[e] != '\0' || pnum > 65535) {
+		snprintf(why, whysz, "--listen %s: port must be 0 to 65535",
+		    cfg->listen);
+		return -1;
+	}
 	if ((e = getaddrinfo(host, port + 1, &hints, &ai)) != 0) {
 		snprintf(why, whysz, "--listen %s: %s", cfg->listen,
 		    gai_strerror(e));
@@ -415,6 +482,7 @@ srv_http_start(const struct srv_config *cfg, char *why, size_t whysz)
 		flags |= MHD_USE_IPv6;
 	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 1 ? cfg->threads : 0u,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,

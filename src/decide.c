@@ -386,6 +386,8 @@ apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
 	int transform = r->has_pattern || r->has_map;
 
 	*oom = 0;
+	if (v == NULL || cg_json_typeof(v) == CG_JSON_NULL)
+		return NULL; /* absent */
 	if (cg_json_string(v, &s, &len) == CG_OK && r->split == CG_SPLIT_NONE) {
 		/* A scalar string: pattern, then map. */
 		if (!matches(r, s))
@@ -405,7 +407,7 @@ apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
 	    cg_json_typeof(v) != CG_JSON_ARRAY) {
 		/* Numbers, booleans and objects pass through untouched, but
 		 * never through a pattern or a map, which speak of strings. */
-		if (transform || cg_json_typeof(v) == CG_JSON_NULL)
+		if (transform)
 			return NULL;
 		if ((list = cg__json_incref(v)) == NULL)
 			*oom = 1;

@@ -31,7 +31,9 @@ add_warning(struct cg_keyset *ks, const char *kid, size_t idx,
 	char ekid[CG_LIMIT_KID_SHOWN * 4 + 8], line[320];
 	char **w;
 
-	if (kid != NULL) {
+	if (idx == SIZE_MAX) {
+		snprintf(line, sizeof(line), "%s", why);
+	} else if (kid != NULL) {
 		cg__escape(ekid, sizeof(ekid), kid, strlen(kid),
 		    CG_LIMIT_KID_SHOWN);
 		snprintf(line, sizeof(line), "key %zu (kid \"%s\"): %s", idx,
@@ -438,7 +440,8 @@ cg_keyset_load_jwks(const char *json, size_t len, struct cg_keyset **out,
 		}
 		ks->nkeys++;
 	}
-	if (ks->nkeys == 0 && add_warning(ks, NULL, n, "no usable key in the set") != CG_OK)
+	if (ks->nkeys == 0 && add_warning(ks, NULL, SIZE_MAX,
+		"no usable key in the set") != CG_OK)
 		goto nomem;
 	*out = ks;
 	ks = NULL;

@@ -162,8 +162,7 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		return cg__err(err, CG_ERR_EMPTY, CG_NO_OFFSET, "empty token");
 	if (len > max_len)
 		return cg__err(err, CG_ERR_TOO_LARGE, max_len,
-		    "token of %zu bytes exceeds the limit of %zu", len,
-		    max_len);
+		    "token exceeds the limit of %zu bytes", max_len);
 	for (i = 0; i < len; i++) {
 		if (tok[i] != '.')
 			continue;
@@ -180,9 +179,11 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		dots[ndots++] = i;
 	}
 	if (ndots != 2)
-		return cg__err(err, CG_ERR_MALFORMED, CG_NO_OFFSET,
-		    "%zu segment%s, a JWS has 3", ndots + 1,
-		    ndots == 0 ? "" : "s");
+		return cg__err(err, CG_ERR_MALFORMED, len,
+		    "%zu segment%s, a JWS has 3 (%s ends at offset %zu with "
+		    "no further '.')",
+		    ndots + 1, ndots == 0 ? "" : "s",
+		    ndots == 0 ? "header" : "payload", len);
 	if (dots[0] == 0)
 		return cg__err(err, CG_ERR_MALFORMED, 0, "header: empty segment");
 	if (dots[1] == dots[0] + 1)

@@ -153,9 +153,13 @@ cg__policy_route(const struct cg_policy *p, const char *host,
 	const char *np = NULL;
 	size_t i;
 
-	if (path != NULL &&
-	    cg__path_normalise(path, strlen(path), norm, sizeof(norm)) == 0)
+	/* An unsafe path matches nothing, not even a zone without paths. */
+	if (path != NULL) {
+		if (cg__path_normalise(path, strlen(path), norm, sizeof(norm)) !=
+		    0)
+			return -1;
 		np = norm;
+	}
 	for (i = 0; i < p->nzones; i++) {
 		const struct cg_zone *z = &p->zones[i];
 		if (!z->has_match)
