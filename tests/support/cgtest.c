@@ -161,3 +161,17 @@ cgt_fmt(const char *fmt, ...)
 	va_end(ap);
 	return out;
 }
+
+int
+cgt_under_valgrind(void)
+{
+	const char *v = getenv("CG_TEST_UNDER_VALGRIND");
+
+	return v != NULL && v[0] == '1';
+}
+
+size_t
+cgt_sample_step(void)
+{
+	return cgt_under_valgrind() ? 17 : 1;
+}

