@@ -423,24 +423,29 @@ apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
 		char sep = r->split == CG_SPLIT_COMMA ? ',' : ' ';
 		size_t start = 0;
 		for (i = 0; i <= len; i++) {
-			char part[1024];
+			char small[256], *part;
 			size_t plen;
+			int bad = 0;
 			if (i < len && s[i] != sep)
 				continue;
 			plen = i - start;
-			if (plen > 0 && plen < sizeof(part)) {
-				memcpy(part, s + start, plen);
-				part[plen] = '\0';
-				if (matches(r, part)) {
-					const char *m = r->has_map
-					    ? map_value(r, part)
-					    : part;
-					if (m != NULL &&
-					    append_unique(list, m,
-						strlen(m)) != 0)
-						goto oom;
-				}
+			/* A part needs its own NUL for regexec and the map;
+			 * a long one gets a heap copy. */
+			part = plen < sizeof(small) ? small : cg__malloc(plen + 1);
+			if (part == NULL)
+				goto oom;
+			memcpy(part, s + start, plen);
+			part[plen] = '\0';
+			if (plen > 0 && matches(r, part)) {
+				const char *m = r->has_map ? map_value(r, part)
+							   : part;
+				bad = m != NULL &&
+				    append_unique(list, m, strlen(m)) != 0;
 			}
+			if (part != small)
+				free(part);
+			if (bad)
+				goto oom;
 			start = i + 1;
 		}
 	} else {
@@ -817,9 +822,10 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
 	long zi;
 	int oom;
 
+	if (out != NULL)
+		*out = NULL;
 	if (pol == NULL || out == NULL || (token == NULL && len > 0))
 		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET, "NULL argument");
-	*out = NULL;
 	if (zone == NULL) {
 		if (pol->nzones != 1)
 			return cg__err(err, CG_ERR_NOT_FOUND, CG_NO_OFFSET,

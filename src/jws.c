@@ -60,23 +60,17 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 	if (cg__b64url_decode(tok + start, end - start, buf, outlen, &bad) !=
 	    CG_OK) {
 		unsigned char c = (unsigned char)tok[start + bad];
+		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_';
 		free(buf);
-		if (c == '=')
-			return cg__err(err, CG_ERR_BASE64, start + bad,
-			    "%s: padding '=' at offset %zu", seg_names[seg],
-			    start + bad);
-		if (c >= 0x21 && c < 0x7f && c != '\\' && c != '"')
-			return cg__err(err, CG_ERR_BASE64, start + bad,
-			    "%s: %s '%c' at offset %zu", seg_names[seg],
-			    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || c == '-' ||
-				    c == '_'
-				? "non-canonical final character"
-				: "invalid base64url character",
-			    (char)c, start + bad);
+		/* The message names the kind of fault and its offset, never
+		 * the token's bytes. */
 		return cg__err(err, CG_ERR_BASE64, start + bad,
-		    "%s: invalid base64url byte 0x%02x at offset %zu",
-		    seg_names[seg], c, start + bad);
+		    "%s: %s at offset %zu", seg_names[seg],
+		    c == '=' ? "padding"
+			: alnum ? "non-canonical final character"
+				: "invalid base64url character",
+		    start + bad);
 	}
 	*out = buf;
 	return CG_OK;
@@ -150,9 +144,10 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	struct cg_token *t = NULL;
 	cg_code rc;
 
+	if (out != NULL)
+		*out = NULL;
 	if (out == NULL || (tok == NULL && len > 0))
 		return cg__err(err, CG_ERR_ARG, CG_NO_OFFSET, "NULL argument");
-	*out = NULL;
 	if (max_len == 0)
 		max_len = CG_LIMIT_TOKEN_LEN_DEFAULT;
 	if (max_len > CG_LIMIT_TOKEN_LEN_CEILING)

@@ -107,8 +107,8 @@ run "$CG" inspect "$H=.$P.$S"
 check "padding in the header: segment and offset" 2 '@empty' \
   "^claimgate: inspect: .*header: .*padding.* offset ${#H}\$"
 run "$CG" inspect "$H.${P:0:4}*${P:5}.$S"
-check "bad character in the payload: segment, character and offset" 2 '@empty' \
-  "^claimgate: inspect: .*payload: .*'\\*'.* offset $((poff + 4))\$"
+check "bad character in the payload: segment and offset, not the byte" 2 '@empty' \
+  "^claimgate: inspect: .*payload: invalid base64url character at offset $((poff + 4))\$"
 run "$CG" inspect "${H:0:5}!${H:6}.$P.$S"
 check "bad character in the header: segment and offset" 2 '@empty' \
   "^claimgate: inspect: .*header: .* offset 5\$"
