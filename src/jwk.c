@@ -124,7 +124,8 @@ tp_member(char *buf, size_t bufsz, size_t *o, const char *name,
 }
 
 /* RFC 7638 section 3: the required members only, in lexicographic order,
- * no whitespace, SHA-256, base64url. */
+ * no whitespace, SHA-256, base64url. Returns 0, -1 (a member is missing
+ * or too long), or -2 (out of memory). */
 static int
 thumbprint(const struct cg_json *jwk, cg_kty kty, char out[44])
 {
@@ -142,7 +143,7 @@ thumbprint(const struct cg_json *jwk, cg_kty kty, char out[44])
 	int rc = -1;
 
 	if ((buf = cg__malloc(bufsz)) == NULL)
-		return -1;
+		return -2;
 	buf[0] = '{';
 	for (i = 0; names[i] != NULL; i++) {
 		const char *v;
@@ -344,7 +345,12 @@ load_key(const struct cg_json *jwk, struct cg_key *k, unsigned char *b1,
 		}
 		k->fits = CG_ALG_BIT(k->alg);
 	}
-	if (thumbprint(jwk, k->kty, k->jkt) != 0) {
+	switch (thumbprint(jwk, k->kty, k->jkt)) {
+	case 0:
+		break;
+	case -2:
+		return CG_ERR_NOMEM;
+	default:
 		snprintf(why, whysz, "thumbprint could not be computed");
 		return CG_ERR_KEYSET;
 	}

@@ -51,10 +51,25 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 	unsigned char *buf;
 
 	*out = NULL;
-	if (n == (size_t)-1)
-		return cg__err(err, CG_ERR_BASE64, end,
-		    "%s: base64url length is 1 mod 4 (ends at offset %zu)",
-		    seg_names[seg], end);
+	if (n == (size_t)-1) {
+		/* Report the first byte outside the alphabet if there is one;
+		 * else the stray last character that makes the length 1 mod 4. */
+		size_t i, first = end - 1;
+		for (i = start; i < end; i++) {
+			unsigned char c = (unsigned char)tok[i];
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				(c >= '0' && c <= '9') || c == '-' || c == '_')) {
+				first = i;
+				break;
+			}
+		}
+		return cg__err(err, CG_ERR_BASE64, first,
+		    first == end - 1 && i == end
+			? "%s: base64url length is 1 mod 4 (stray character at "
+			  "offset %zu)"
+			: "%s: invalid base64url character at offset %zu",
+		    seg_names[seg], first);
+	}
 	if ((buf = cg__malloc(n + 1)) == NULL)
 		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 	if (cg__b64url_decode(tok + start, end - start, buf, outlen, &bad) !=
