@@ -17,7 +17,8 @@ struct cgt_key {
 	char *jwk; /* public JWK JSON */
 };
 
-/* Generates a key fit for alg; fails the test on error. */
+/* A key fit for alg (RSA keys come in turn from twelve fixture keys,
+ * tests/fixtures/keys; others are generated); fails the test on error. */
 void cgt_key_gen(struct cgt_key *k, cg_alg alg, const char *kid,
     int with_alg);
 void cgt_key_free(struct cgt_key *k);
