@@ -14,6 +14,11 @@
  *     string is a proper C string;
  *   - UTF-8 is validated by jansson, unpaired surrogate escapes rejected;
  *   - nesting is bounded before jansson sees the bytes (scan_depth).
+ *
+ * Token headers and claims are read by json_reader.c instead (same rules,
+ * several times faster); its nodes and jansson's values share the
+ * struct cg_json accessors below, told apart by their first word
+ * (jnode.h). Values built for decisions and output are jansson's.
  */
 #include <math.h>
 #include <string.h>
@@ -21,8 +26,10 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "jnode.h"
 
 #define J(v) ((json_t *)(v))
+#define N(v) ((const struct cg_jnode *)(const void *)(v))
 #define CJ(v) ((const json_t *)(v))
 
 /*
@@ -133,12 +140,24 @@ cg__json_parse_object(const char *p, size_t len, int max_depth,
 void
 cg__json_free(struct cg_json *v)
 {
-	json_decref(J(v));
+	/* Reader nodes belong to their token's arena. */
+	if (!cg__is_jnode(v))
+		json_decref(J(v));
 }
 
 int
 cg__json_has_null_member(const struct cg_json *v)
 {
+	size_t i;
+
+	if (cg__is_jnode(v)) {
+		if (N(v)->type != CG_JSON_OBJECT)
+			return 0;
+		for (i = 0; i < N(v)->n; i++)
+			if (N(v)->u.kids[i]->type == CG_JSON_NULL)
+				return 1;
+		return 0;
+	}
 	return has_null_member(CJ(v));
 }
 
@@ -148,6 +167,8 @@ cg_json_typeof(const struct cg_json *v)
 {
 	if (v == NULL)
 		return CG_JSON_ABSENT;
+	if (cg__is_jnode(v))
+		return (cg_json_type)N(v)->type;
 	switch (json_typeof(CJ(v))) {
 	case JSON_OBJECT:
 		return CG_JSON_OBJECT;
@@ -176,6 +197,14 @@ cg_json_string(const struct cg_json *v, const char **s, size_t *len)
 	*s = NULL;
 	if (len != NULL)
 		*len = 0;
+	if (cg__is_jnode(v)) {
+		if (N(v)->type != CG_JSON_STRING)
+			return CG_ERR_TYPE;
+		*s = N(v)->u.str;
+		if (len != NULL)
+			*len = N(v)->n;
+		return CG_OK;
+	}
 	if (!json_is_string(CJ(v)))
 		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
 	*s = json_string_value(CJ(v));
@@ -187,6 +216,8 @@ cg_json_string(const struct cg_json *v, const char **s, size_t *len)
 size_t
 cg__json_string_len(const struct cg_json *v)
 {
+	if (cg__is_jnode(v))
+		return N(v)->type == CG_JSON_STRING ? N(v)->n : 0;
 	return json_is_string(CJ(v)) ? json_string_length(CJ(v)) : 0;
 }
 
@@ -197,6 +228,12 @@ cg_json_number(const struct cg_json *v, double *d)
 	if (d == NULL)
 		return CG_ERR_ARG;
 	*d = 0;
+	if (cg__is_jnode(v)) {
+		if (N(v)->type != CG_JSON_NUMBER)
+			return CG_ERR_TYPE;
+		*d = N(v)->u.num;
+		return CG_OK;
+	}
 	if (!json_is_number(CJ(v)))
 		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
 	*d = json_number_value(CJ(v));
@@ -210,6 +247,12 @@ cg_json_bool(const struct cg_json *v, int *b)
 	if (b == NULL)
 		return CG_ERR_ARG;
 	*b = 0;
+	if (cg__is_jnode(v)) {
+		if (N(v)->type != CG_JSON_BOOL)
+			return CG_ERR_TYPE;
+		*b = N(v)->u.boolean;
+		return CG_OK;
+	}
 	if (!json_is_boolean(CJ(v)))
 		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
 	*b = json_is_true(CJ(v));
@@ -220,6 +263,8 @@ cg_json_bool(const struct cg_json *v, int *b)
 size_t
 cg_json_array_size(const struct cg_json *v)
 {
+	if (cg__is_jnode(v))
+		return N(v)->type == CG_JSON_ARRAY ? N(v)->n : 0;
 	return json_is_array(CJ(v)) ? json_array_size(CJ(v)) : 0;
 }
 
@@ -227,6 +272,10 @@ cg_json_array_size(const struct cg_json *v)
 const struct cg_json *
 cg_json_array_get(const struct cg_json *v, size_t i)
 {
+	if (cg__is_jnode(v))
+		return N(v)->type == CG_JSON_ARRAY && i < N(v)->n
+		    ? (const struct cg_json *)(const void *)N(v)->u.kids[i]
+		    : NULL;
 	if (!json_is_array(CJ(v)))
 		return NULL;
 	return (const struct cg_json *)json_array_get(CJ(v), i);
@@ -236,6 +285,19 @@ cg_json_array_get(const struct cg_json *v, size_t i)
 const struct cg_json *
 cg_json_object_get(const struct cg_json *v, const char *name)
 {
+	if (cg__is_jnode(v)) {
+		size_t i, nl;
+		if (N(v)->type != CG_JSON_OBJECT || name == NULL)
+			return NULL;
+		nl = strlen(name);
+		/* Claims sets are small; a linear scan beats hashing. */
+		for (i = 0; i < N(v)->n; i++) {
+			const struct cg_jnode *k = N(v)->u.kids[i];
+			if (k->keylen == nl && memcmp(k->key, name, nl) == 0)
+				return (const struct cg_json *)(const void *)k;
+		}
+		return NULL;
+	}
 	if (!json_is_object(CJ(v)) || name == NULL)
 		return NULL;
 	return (const struct cg_json *)json_object_get(CJ(v), name);
@@ -244,6 +306,8 @@ cg_json_object_get(const struct cg_json *v, const char *name)
 size_t
 cg__json_object_size(const struct cg_json *v)
 {
+	if (cg__is_jnode(v))
+		return N(v)->type == CG_JSON_OBJECT ? N(v)->n : 0;
 	return json_is_object(CJ(v)) ? json_object_size(CJ(v)) : 0;
 }
 
@@ -254,8 +318,20 @@ cg__json_object_foreach(const struct cg_json *v,
 {
 	const char *k;
 	json_t *m;
+	size_t i;
 	int rc;
 
+	if (cg__is_jnode(v)) {
+		if (N(v)->type != CG_JSON_OBJECT)
+			return 0;
+		for (i = 0; i < N(v)->n; i++) {
+			const struct cg_jnode *c = N(v)->u.kids[i];
+			rc = fn(ctx, c->key, (const struct cg_json *)(const void *)c);
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
 	if (!json_is_object(CJ(v)))
 		return 0;
 	json_object_foreach(J(v), k, m)
@@ -285,9 +361,54 @@ cg__json_new_string(const char *s, size_t len)
 	return (struct cg_json *)json_stringn(s, len);
 }
 
+/* A reader node as a new jansson value (for decisions and output). */
+static json_t *
+from_jnode(const struct cg_jnode *n)
+{
+	json_t *c;
+	size_t i;
+
+	switch ((cg_json_type)n->type) {
+	case CG_JSON_NULL:
+		return json_null();
+	case CG_JSON_BOOL:
+		return json_boolean(n->u.boolean);
+	case CG_JSON_NUMBER:
+		return json_real(n->u.num);
+	case CG_JSON_STRING:
+		return json_stringn(n->u.str, n->n);
+	case CG_JSON_ARRAY:
+		if ((c = json_array()) == NULL)
+			return NULL;
+		for (i = 0; i < n->n; i++)
+			if (json_array_append_new(c, from_jnode(n->u.kids[i])) !=
+			    0) {
+				json_decref(c);
+				return NULL;
+			}
+		return c;
+	case CG_JSON_OBJECT:
+		if ((c = json_object()) == NULL)
+			return NULL;
+		for (i = 0; i < n->n; i++)
+			if (json_object_setn_new(c, n->u.kids[i]->key,
+				n->u.kids[i]->keylen,
+				from_jnode(n->u.kids[i])) != 0) {
+				json_decref(c);
+				return NULL;
+			}
+		return c;
+	case CG_JSON_ABSENT:
+		break;
+	}
+	return NULL;
+}
+
 struct cg_json *
 cg__json_incref(const struct cg_json *v)
 {
+	if (cg__is_jnode(v))
+		return (struct cg_json *)from_jnode(N(v));
 	return (struct cg_json *)json_incref(J(v));
 }
 
@@ -359,7 +480,15 @@ dump(const struct cg_json *v, size_t flags)
 
 	if (v == NULL)
 		return NULL;
-	o = for_output(CJ(v));
+	if (cg__is_jnode(v)) {
+		json_t *tmp = from_jnode(N(v));
+		if (tmp == NULL)
+			return NULL;
+		o = for_output(tmp);
+		json_decref(tmp);
+	} else {
+		o = for_output(CJ(v));
+	}
 	if (o == NULL)
 		return NULL;
 	s = json_dumps(o, flags | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);

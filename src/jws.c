@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "jnode.h"
 #include "key.h"
 
 struct cg_token {
@@ -19,8 +20,9 @@ struct cg_token {
 	size_t signing_len;	/* bytes of header '.' payload */
 	unsigned char *sig;
 	size_t sig_len;
-	struct cg_json *header;
-	struct cg_json *claims;
+	struct cg_arena *arena;	/* header and claims nodes */
+	const struct cg_json *header;
+	const struct cg_json *claims;
 	cg_alg alg;
 	const char *alg_name;	/* borrowed from header */
 	const char *kid;	/* borrowed from header, or NULL */
@@ -33,8 +35,7 @@ cg_token_free(struct cg_token *t)
 {
 	if (t == NULL)
 		return;
-	cg__json_free(t->header);
-	cg__json_free(t->claims);
+	cg__arena_free(t->arena);
 	free(t->sig);
 	free(t->raw);
 	free(t);
@@ -93,8 +94,9 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 
 static cg_code
 parse_json_segment(const char *tok, size_t start, size_t end, int seg,
-    struct cg_json **out, struct cg_error *err)
+    struct cg_arena **arena, const struct cg_json **out, struct cg_error *err)
 {
+	const struct cg_jnode *root;
 	unsigned char *buf;
 	size_t len, bad;
 	char why[80];
@@ -103,8 +105,8 @@ parse_json_segment(const char *tok, size_t start, size_t end, int seg,
 	rc = decode_segment(tok, start, end, seg, &buf, &len, err);
 	if (rc != CG_OK)
 		return rc;
-	rc = cg__json_parse_object((const char *)buf, len, CG_LIMIT_JSON_DEPTH,
-	    out, &bad, why, sizeof(why));
+	rc = cg__jnode_parse((const char *)buf, len, CG_LIMIT_JSON_DEPTH, arena,
+	    &root, &bad, why, sizeof(why));
 	free(buf);
 	if (rc == CG_ERR_NOMEM)
 		return cg__err(err, rc, CG_NO_OFFSET, "out of memory");
@@ -112,10 +114,13 @@ parse_json_segment(const char *tok, size_t start, size_t end, int seg,
 		/* The offset is into the decoded JSON; map it back roughly to
 		 * the encoded segment (4 characters per 3 bytes). */
 		size_t off = bad == CG_NO_OFFSET ? start : start + bad / 3 * 4;
+		if (off >= end)
+			off = end - 1;
 		return cg__err(err, CG_ERR_JSON, off,
 		    "%s: %s (decoded byte %zu)", seg_names[seg], why,
 		    bad == CG_NO_OFFSET ? 0 : bad);
 	}
+	*out = (const struct cg_json *)(const void *)root;
 	return CG_OK;
 }
 
@@ -207,13 +212,15 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	}
 	t->len = len;
 	t->signing_len = dots[1];
-	rc = parse_json_segment(tok, 0, dots[0], 0, &t->header, err);
+	rc = parse_json_segment(tok, 0, dots[0], 0, &t->arena, &t->header,
+	    err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, &t->claims, err);
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, &t->arena,
+	    &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = decode_segment(tok, dots[1] + 1, len, 2, &t->sig, &t->sig_len,

@@ -1,0 +1,60 @@
+/*
+ * jnode.h - the token JSON reader's tree (json_reader.c), read through
+ * the same struct cg_json accessors as jansson values (json.c).
+ *
+ * A node starts with a magic word that no jansson json_type can equal
+ * (jansson's json_t starts with its type, 0 to 7), so json.c tells the two
+ * apart by their first word. Nodes live in their token's arena and are
+ * never modified after parsing.
+ */
+#ifndef CG_JNODE_H
+#define CG_JNODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CG_JNODE_MAGIC 0x4a4e4f44u /* "JNOD" */
+
+struct cg_jnode {
+	uint32_t magic;
+	uint32_t type;	       /* cg_json_type */
+	size_t n;	       /* string bytes, or array/object children */
+	const char *key;       /* member name (NUL-terminated) in an object */
+	size_t keylen;
+	size_t off;	       /* byte offset of the member (or value) */
+	union {
+		double num;
+		int boolean;
+		const char *str;	      /* NUL-terminated */
+		const struct cg_jnode **kids; /* array or object members */
+	} u;
+};
+
+struct cg_arena;
+
+/* Parses `len` bytes as one JSON object with the exact rules of
+ * cg__json_parse_object (internal.h): UTF-8 validated, duplicate member
+ * names rejected at every depth, nesting bounded by `max_depth`, numbers
+ * as doubles (overflow rejected), U+0000 rejected. Nodes are allocated in
+ * *arena (created on first use; free with cg__arena_free). */
+cg_code cg__jnode_parse(const char *p, size_t len, int max_depth,
+    struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
+    char *why, size_t whysz);
+
+void cg__arena_free(struct cg_arena *a);
+
+static inline int
+cg__is_jnode(const struct cg_json *v)
+{
+	uint32_t m;
+
+	if (v == NULL)
+		return 0;
+	memcpy(&m, (const void *)v, sizeof(m)); /* first word of either */
+	return m == CG_JNODE_MAGIC;
+}
+
+#endif

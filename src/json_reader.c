@@ -1,0 +1,621 @@
+/*
+ * json_reader.c - the strict JSON reader for token headers and claims
+ * (the hot path). jansson stays the reader for policies and key sets.
+ *
+ * Accepted grammar: RFC 8259, with these restrictions, each matching what
+ * cg__json_parse_object (jansson with JSON_REJECT_DUPLICATES |
+ * JSON_DECODE_INT_AS_REAL) accepts, so that the two readers never
+ * disagree (tests/unit/test_json_reader.c checks it on a generated
+ * corpus):
+ *   - the top-level value is an object; whitespace around it only;
+ *   - containers nest at most max_depth levels (top level = 1);
+ *   - member names are unique within each object after unescaping;
+ *   - strings are valid UTF-8 (no overlong forms, no surrogates, nothing
+ *     above U+10FFFF), raw bytes below 0x20 are refused, escapes are the
+ *     RFC's eight plus \uXXXX, surrogate escapes must pair, and U+0000 is
+ *     refused in any form;
+ *   - numbers follow the RFC grammar (no leading zeros, no '+', no bare
+ *     '.', no hex) and are read as doubles with strtod in the C locale;
+ *     one that overflows a double is refused, underflow reads as the
+ *     nearest representable value, as jansson does.
+ * Nothing is lenient. Nodes go to an arena owned by the caller: one
+ * allocation for a typical token.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jnode.h"
+
+/* ---- arena ----------------------------------------------------------- */
+
+struct cg_arena {
+	struct cg_arena *next;
+	size_t used, cap;
+	/* data follows, aligned for doubles and pointers */
+	max_align_t data[];
+};
+
+static void *
+arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
+{
+	struct cg_arena *a = *ap;
+	size_t align = sizeof(max_align_t), cap;
+	void *p;
+
+	n = (n + align - 1) / align * align;
+	if (a == NULL || a->cap - a->used < n) {
+		cap = hint > n ? hint : n;
+		if (a != NULL && cap < a->cap * 2)
+			cap = a->cap * 2;
+		if (cap > SIZE_MAX / 2 - sizeof(*a))
+			return NULL;
+		a = cg__malloc(sizeof(*a) + cap);
+		if (a == NULL)
+			return NULL;
+		a->next = *ap;
+		a->used = 0;
+		a->cap = cap;
+		*ap = a;
+	}
+	p = (char *)a->data + a->used;
+	a->used += n;
+	return p;
+}
+
+void
+cg__arena_free(struct cg_arena *a)
+{
+	while (a != NULL) {
+		struct cg_arena *next = a->next;
+		free(a);
+		a = next;
+	}
+}
+
+/* ---- the parser -------------------------------------------------------- */
+
+struct rd {
+	const unsigned char *p, *end, *start;
+	struct cg_arena **arena;
+	size_t hint;
+	int max_depth;
+	const char *why;
+	int oom;
+};
+
+static int
+fail(struct rd *r, const char *why)
+{
+	if (r->why == NULL)
+		r->why = why;
+	return -1;
+}
+
+static void
+skip_ws(struct rd *r)
+{
+	while (r->p < r->end &&
+	    (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static struct cg_jnode *
+new_node(struct rd *r, cg_json_type t)
+{
+	struct cg_jnode *n = arena_alloc(r->arena, sizeof(*n), r->hint);
+
+	if (n == NULL) {
+		r->oom = 1;
+		return NULL;
+	}
+	memset(n, 0, sizeof(*n));
+	n->magic = CG_JNODE_MAGIC;
+	n->type = (uint32_t)t;
+	return n;
+}
+
+static int
+hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 (RFC 3629). */
+static size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t n, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static size_t
+put_utf8(unsigned char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A string at r->p (which is '"'); its unescaped bytes go to the arena. */
+static int
+parse_string(struct rd *r, const char **out, size_t *outlen)
+{
+	const unsigned char *q = r->p + 1, *s;
+	unsigned char *buf, *o;
+	size_t raw = 0;
+
+	/* Find the end first, to size the buffer: escapes only shrink. */
+	for (s = q; s < r->end && *s != '"'; s++) {
+		if (*s == '\\') {
+			if (++s == r->end)
+				break;
+		}
+	}
+	if (s >= r->end) {
+		r->p = r->end;
+		return fail(r, "JSON ends early");
+	}
+	raw = (size_t)(s - q);
+	buf = arena_alloc(r->arena, raw + 1, r->hint);
+	if (buf == NULL) {
+		r->oom = 1;
+		return -1;
+	}
+	o = buf;
+	while (q < s) {
+		unsigned c = *q;
+		if (c == '\\') {
+			unsigned cp, lo;
+			q++;
+			switch (*q) {
+			case '"': *o++ = '"'; q++; continue;
+			case '\\': *o++ = '\\'; q++; continue;
+			case '/': *o++ = '/'; q++; continue;
+			case 'b': *o++ = '\b'; q++; continue;
+			case 'f': *o++ = '\f'; q++; continue;
+			case 'n': *o++ = '\n'; q++; continue;
+			case 'r': *o++ = '\r'; q++; continue;
+			case 't': *o++ = '\t'; q++; continue;
+			case 'u':
+				break;
+			default:
+				r->p = q;
+				return fail(r, "invalid JSON");
+			}
+			if (s - q < 5 || hex4(q + 1, &cp) != 0) {
+				r->p = q;
+				return fail(r, "invalid JSON");
+			}
+			q += 5;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				/* A high surrogate must pair with a low one. */
+				if (s - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+				    hex4(q + 2, &lo) != 0 || lo < 0xdc00 ||
+				    lo > 0xdfff) {
+					r->p = q;
+					return fail(r, "invalid JSON");
+				}
+				q += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				r->p = q;
+				return fail(r, "invalid JSON");
+			} else if (cp == 0) {
+				r->p = q;
+				return fail(r, "NUL character in a string");
+			}
+			o += put_utf8(o, cp);
+			continue;
+		}
+		if (c < 0x20) {
+			r->p = q;
+			return fail(r, "invalid JSON");
+		}
+		if (c < 0x80) {
+			*o++ = (unsigned char)c;
+			q++;
+		} else {
+			size_t n = utf8_seq(q, s);
+			if (n == 0) {
+				r->p = q;
+				return fail(r, "invalid UTF-8");
+			}
+			memcpy(o, q, n);
+			o += n;
+			q += n;
+		}
+	}
+	*o = '\0';
+	*out = (const char *)buf;
+	*outlen = (size_t)(o - buf);
+	r->p = s + 1;
+	return 0;
+}
+
+static int
+parse_number(struct rd *r, struct cg_jnode *n)
+{
+	const unsigned char *q = r->p, *b = q;
+	char small[64], *copy;
+	size_t len;
+	double d;
+
+	if (q < r->end && *q == '-')
+		q++;
+	if (q == r->end)
+		return fail(r, "JSON ends early");
+	if (*q == '0') {
+		q++;
+	} else if (*q >= '1' && *q <= '9') {
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	} else {
+		r->p = q;
+		return fail(r, "invalid JSON");
+	}
+	if (q < r->end && *q == '.') {
+		q++;
+		if (q == r->end || *q < '0' || *q > '9') {
+			r->p = q;
+			return fail(r, "invalid JSON");
+		}
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < r->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < r->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q == r->end || *q < '0' || *q > '9') {
+			r->p = q;
+			return fail(r, "invalid JSON");
+		}
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	len = (size_t)(q - b);
+	/* strtod needs a terminated copy; a number is short unless an
+	 * attacker makes it long. */
+	copy = len < sizeof(small) ? small : cg__malloc(len + 1);
+	if (copy == NULL) {
+		r->oom = 1;
+		return -1;
+	}
+	memcpy(copy, b, len);
+	copy[len] = '\0';
+	errno = 0;
+	d = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	if (errno == ERANGE && (d > 1.0 || d < -1.0)) {
+		r->p = b;
+		return fail(r, "number out of range");
+	}
+	n->u.num = d;
+	r->p = q;
+	return 0;
+}
+
+static int parse_value(struct rd *r, struct cg_jnode *n, int depth);
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct cg_jnode *x = *(const struct cg_jnode *const *)a;
+	const struct cg_jnode *y = *(const struct cg_jnode *const *)b;
+
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	return memcmp(x->key, y->key, x->keylen);
+}
+
+/* Duplicate names, compared after unescaping. Small objects pairwise,
+ * large ones sorted (a hostile token can hold a thousand members). */
+static int
+has_duplicates(struct rd *r, const struct cg_jnode **kids, size_t n)
+{
+	const struct cg_jnode **sorted;
+	size_t i, j;
+
+	/* On a duplicate, r->p points at the later of the two members. */
+	if (n <= 16) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (key_cmp(&kids[i], &kids[j]) == 0) {
+					r->p = r->start + kids[j]->off;
+					return 1;
+				}
+		return 0;
+	}
+	sorted = arena_alloc(r->arena, n * sizeof(*sorted), r->hint);
+	if (sorted == NULL) {
+		r->oom = 1;
+		return -1;
+	}
+	memcpy(sorted, kids, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), key_cmp);
+	for (i = 1; i < n; i++)
+		if (key_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+			size_t a = sorted[i - 1]->off, b = sorted[i]->off;
+			r->p = r->start + (a > b ? a : b);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Children are collected in a growing scratch array, then copied to the
+ * arena once the container closes, so that lookups are O(1) per index.
+ */
+static int
+parse_container(struct rd *r, struct cg_jnode *n, int depth, int object)
+{
+	const struct cg_jnode *small[32], **kids = small, **grown;
+	size_t cap = 32, count = 0;
+	int rc = -1;
+	char close = object ? '}' : ']';
+
+	if (depth > r->max_depth)
+		return fail(r, "JSON nested deeper than the limit");
+	r->p++; /* '{' or '[' */
+	skip_ws(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		rc = 0;
+		goto done;
+	}
+	for (;;) {
+		struct cg_jnode *child;
+		const char *key = NULL;
+		size_t keylen = 0, off = (size_t)(r->p - r->start);
+
+		if (object) {
+			if (r->p >= r->end) {
+				fail(r, "JSON ends early");
+				goto out;
+			}
+			if (*r->p != '"') {
+				fail(r, "invalid JSON");
+				goto out;
+			}
+			if (parse_string(r, &key, &keylen) != 0)
+				goto out;
+			skip_ws(r);
+			if (r->p >= r->end) {
+				fail(r, "JSON ends early");
+				goto out;
+			}
+			if (*r->p != ':') {
+				fail(r, "invalid JSON");
+				goto out;
+			}
+			r->p++;
+			skip_ws(r);
+		}
+		if ((child = new_node(r, CG_JSON_NULL)) == NULL)
+			goto out;
+		child->key = key;
+		child->keylen = keylen;
+		child->off = off;
+		if (parse_value(r, child, depth) != 0)
+			goto out;
+		if (count == cap) {
+			if (cap > SIZE_MAX / 2 / sizeof(*kids))
+				goto out;
+			grown = cg__malloc(2 * cap * sizeof(*kids));
+			if (grown == NULL) {
+				r->oom = 1;
+				goto out;
+			}
+			memcpy(grown, kids, count * sizeof(*kids));
+			if (kids != small)
+				free(kids);
+			kids = grown;
+			cap *= 2;
+		}
+		kids[count++] = child;
+		skip_ws(r);
+		if (r->p >= r->end) {
+			fail(r, "JSON ends early");
+			goto out;
+		}
+		if (*r->p == ',') {
+			r->p++;
+			skip_ws(r);
+			continue;
+		}
+		if (*r->p == close) {
+			r->p++;
+			break;
+		}
+		fail(r, "invalid JSON");
+		goto out;
+	}
+	rc = 0;
+done:
+	n->n = count;
+	if (count > 0) {
+		const struct cg_jnode **dst = arena_alloc(r->arena,
+		    count * sizeof(*dst), r->hint);
+		if (dst == NULL) {
+			r->oom = 1;
+			rc = -1;
+			goto out;
+		}
+		memcpy(dst, kids, count * sizeof(*dst));
+		n->u.kids = dst;
+		if (object) {
+			int dup = has_duplicates(r, dst, count);
+			if (dup != 0) {
+				if (dup > 0)
+					fail(r, "duplicate member name");
+				rc = -1;
+			}
+		}
+	}
+out:
+	if (kids != small)
+		free(kids);
+	return rc;
+}
+
+static int
+literal(struct rd *r, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+		return fail(r, (size_t)(r->end - r->p) < n &&
+			    memcmp(r->p, word, (size_t)(r->end - r->p)) == 0
+			? "JSON ends early"
+			: "invalid JSON");
+	r->p += n;
+	return 0;
+}
+
+static int
+parse_value(struct rd *r, struct cg_jnode *n, int depth)
+{
+	if (r->p >= r->end)
+		return fail(r, "JSON ends early");
+	switch (*r->p) {
+	case '{':
+		n->type = CG_JSON_OBJECT;
+		return parse_container(r, n, depth + 1, 1);
+	case '[':
+		n->type = CG_JSON_ARRAY;
+		return parse_container(r, n, depth + 1, 0);
+	case '"':
+		n->type = CG_JSON_STRING;
+		return parse_string(r, &n->u.str, &n->n);
+	case 't':
+		n->type = CG_JSON_BOOL;
+		n->u.boolean = 1;
+		return literal(r, "true");
+	case 'f':
+		n->type = CG_JSON_BOOL;
+		n->u.boolean = 0;
+		return literal(r, "false");
+	case 'n':
+		n->type = CG_JSON_NULL;
+		return literal(r, "null");
+	default:
+		if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
+			n->type = CG_JSON_NUMBER;
+			return parse_number(r, n);
+		}
+		return fail(r, *r->p >= 0x80 ? "invalid UTF-8" : "invalid JSON");
+	}
+}
+
+cg_code
+cg__jnode_parse(const char *p, size_t len, int max_depth,
+    struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
+    char *why, size_t whysz)
+{
+	struct cg_jnode *root;
+	struct rd r;
+
+	*out = NULL;
+	*bad_offset = CG_NO_OFFSET;
+	memset(&r, 0, sizeof(r));
+	r.p = r.start = (const unsigned char *)p;
+	r.end = r.p + len;
+	r.arena = arena;
+	/* One block holds a typical token: nodes are ~48 bytes for every
+	 * few bytes of JSON. */
+	r.hint = len * 8 + 512;
+	r.max_depth = max_depth;
+	skip_ws(&r);
+	if (r.p >= r.end || *r.p != '{') {
+		*bad_offset = (size_t)(r.p - r.start);
+		snprintf(why, whysz, "%s",
+		    r.p >= r.end ? "JSON ends early"
+		    : *r.p == '[' || *r.p == '"' || *r.p == '-' ||
+			    (*r.p >= '0' && *r.p <= '9') || *r.p == 't' ||
+			    *r.p == 'f' || *r.p == 'n'
+			? "JSON value is not an object"
+			: "invalid JSON");
+		return CG_ERR_JSON;
+	}
+	if ((root = new_node(&r, CG_JSON_OBJECT)) == NULL)
+		return CG_ERR_NOMEM;
+	if (parse_value(&r, root, 0) != 0) {
+		if (r.oom)
+			return CG_ERR_NOMEM;
+		*bad_offset = (size_t)(r.p - r.start);
+		snprintf(why, whysz, "%s", r.why != NULL ? r.why : "invalid JSON");
+		return CG_ERR_JSON;
+	}
+	skip_ws(&r);
+	if (r.p != r.end) {
+		*bad_offset = (size_t)(r.p - r.start);
+		snprintf(why, whysz, "data after the JSON value");
+		return CG_ERR_JSON;
+	}
+	*out = root;
+	return CG_OK;
+}
