@@ -44,6 +44,10 @@ cg_code cg__jnode_parse(const char *p, size_t len, int max_depth,
     struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
     char *why, size_t whysz);
 
+/* n bytes from the arena (aligned); a new block holds at least `hint`
+ * bytes. NULL when out of memory. */
+void *cg__arena_alloc(struct cg_arena **a, size_t n, size_t hint);
+
 void cg__arena_free(struct cg_arena *a);
 
 static inline int

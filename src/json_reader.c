@@ -36,8 +36,8 @@ struct cg_arena {
 	max_align_t data[];
 };
 
-static void *
-arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
+void *
+cg__arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
 {
 	struct cg_arena *a = *ap;
 	size_t align = sizeof(max_align_t), cap;
@@ -103,7 +103,7 @@ skip_ws(struct rd *r)
 static struct cg_jnode *
 new_node(struct rd *r, cg_json_type t)
 {
-	struct cg_jnode *n = arena_alloc(r->arena, sizeof(*n), r->hint);
+	struct cg_jnode *n = cg__arena_alloc(r->arena, sizeof(*n), r->hint);
 
 	if (n == NULL) {
 		r->oom = 1;
@@ -218,7 +218,7 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 		return fail(r, "JSON ends early");
 	}
 	raw = (size_t)(s - q);
-	buf = arena_alloc(r->arena, raw + 1, r->hint);
+	buf = cg__arena_alloc(r->arena, raw + 1, r->hint);
 	if (buf == NULL) {
 		r->oom = 1;
 		return -1;
@@ -390,7 +390,7 @@ has_duplicates(struct rd *r, const struct cg_jnode **kids, size_t n)
 				}
 		return 0;
 	}
-	sorted = arena_alloc(r->arena, n * sizeof(*sorted), r->hint);
+	sorted = cg__arena_alloc(r->arena, n * sizeof(*sorted), r->hint);
 	if (sorted == NULL) {
 		r->oom = 1;
 		return -1;
@@ -498,7 +498,7 @@ parse_container(struct rd *r, struct cg_jnode *n, int depth, int object)
 done:
 	n->n = count;
 	if (count > 0) {
-		const struct cg_jnode **dst = arena_alloc(r->arena,
+		const struct cg_jnode **dst = cg__arena_alloc(r->arena,
 		    count * sizeof(*dst), r->hint);
 		if (dst == NULL) {
 			r->oom = 1;

@@ -14,6 +14,8 @@
 #include "jnode.h"
 #include "key.h"
 
+/* One allocation holds the struct, the token's bytes and the decoded
+ * signature; one arena holds the decoded segments and the JSON nodes. */
 struct cg_token {
 	char *raw;		/* copy of the token, NUL-terminated */
 	size_t len;
@@ -36,22 +38,18 @@ cg_token_free(struct cg_token *t)
 	if (t == NULL)
 		return;
 	cg__arena_free(t->arena);
-	free(t->sig);
-	free(t->raw);
 	free(t);
 }
 
 static const char *const seg_names[] = {"header", "payload", "signature"};
 
-/* Decodes one segment into a fresh buffer. */
+/* Decodes one segment into `buf` (room for its decoded length). */
 static cg_code
 decode_segment(const char *tok, size_t start, size_t end, int seg,
-    unsigned char **out, size_t *outlen, struct cg_error *err)
+    unsigned char *buf, size_t *outlen, struct cg_error *err)
 {
 	size_t n = cg__b64url_decoded_len(end - start), bad;
-	unsigned char *buf;
 
-	*out = NULL;
 	if (n == (size_t)-1) {
 		/* Report the first byte outside the alphabet if there is one;
 		 * else the stray last character that makes the length 1 mod 4. */
@@ -71,14 +69,11 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 			: "%s: invalid base64url character at offset %zu",
 		    seg_names[seg], first);
 	}
-	if ((buf = cg__malloc(n + 1)) == NULL)
-		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 	if (cg__b64url_decode(tok + start, end - start, buf, outlen, &bad) !=
 	    CG_OK) {
 		unsigned char c = (unsigned char)tok[start + bad];
 		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '_';
-		free(buf);
 		/* The message names the kind of fault and its offset, never
 		 * the token's bytes. */
 		return cg__err(err, CG_ERR_BASE64, start + bad,
@@ -88,13 +83,13 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 				: "invalid base64url character",
 		    start + bad);
 	}
-	*out = buf;
 	return CG_OK;
 }
 
 static cg_code
 parse_json_segment(const char *tok, size_t start, size_t end, int seg,
-    struct cg_arena **arena, const struct cg_json **out, struct cg_error *err)
+    size_t hint, struct cg_arena **arena, const struct cg_json **out,
+    struct cg_error *err)
 {
 	const struct cg_jnode *root;
 	unsigned char *buf;
@@ -102,12 +97,16 @@ parse_json_segment(const char *tok, size_t start, size_t end, int seg,
 	char why[80];
 	cg_code rc;
 
-	rc = decode_segment(tok, start, end, seg, &buf, &len, err);
+	/* The decoded bytes live in the arena with the nodes: one block for
+	 * a typical token. */
+	buf = cg__arena_alloc(arena, (end - start) / 4 * 3 + 3, hint);
+	if (buf == NULL)
+		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
+	rc = decode_segment(tok, start, end, seg, buf, &len, err);
 	if (rc != CG_OK)
 		return rc;
 	rc = cg__jnode_parse((const char *)buf, len, CG_LIMIT_JSON_DEPTH, arena,
 	    &root, &bad, why, sizeof(why));
-	free(buf);
 	if (rc == CG_ERR_NOMEM)
 		return cg__err(err, rc, CG_NO_OFFSET, "out of memory");
 	if (rc != CG_OK) {
@@ -159,7 +158,7 @@ cg_code
 cg_token_parse(const char *tok, size_t len, size_t max_len,
     struct cg_token **out, struct cg_error *err)
 {
-	size_t dots[2], ndots = 0, i;
+	size_t dots[2], ndots = 0, i, siglen;
 	unsigned char digest[32];
 	struct cg_token *t = NULL;
 	cg_code rc;
@@ -205,25 +204,33 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		return cg__err(err, CG_ERR_MALFORMED, dots[1],
 		    "payload: empty segment");
 
-	if ((t = cg__calloc(1, sizeof(*t))) == NULL ||
-	    (t->raw = cg__strndup(tok, len)) == NULL) {
+	siglen = cg__b64url_decoded_len(len - dots[1] - 1);
+	if (siglen == (size_t)-1)
+		siglen = 0; /* decode_segment reports it */
+	if ((t = cg__calloc(1, sizeof(*t) + len + 1 + siglen)) == NULL) {
 		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 		goto out;
 	}
+	t->raw = (char *)(t + 1);
+	memcpy(t->raw, tok, len);
+	t->raw[len] = '\0';
+	t->sig = (unsigned char *)t->raw + len + 1;
 	t->len = len;
 	t->signing_len = dots[1];
-	rc = parse_json_segment(tok, 0, dots[0], 0, &t->arena, &t->header,
-	    err);
+	/* The first arena block is sized for the whole token: decoded
+	 * segments plus their nodes (about 48 bytes per JSON value). */
+	rc = parse_json_segment(tok, 0, dots[0], 0, len * 10 + 1024, &t->arena,
+	    &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, &t->arena,
-	    &t->claims, err);
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, len * 10 + 1024,
+	    &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = decode_segment(tok, dots[1] + 1, len, 2, &t->sig, &t->sig_len,
+	rc = decode_segment(tok, dots[1] + 1, len, 2, t->sig, &t->sig_len,
 	    err);
 	if (rc != CG_OK)
 		goto out;
