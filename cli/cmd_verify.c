@@ -149,8 +149,10 @@ cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cg_store_memory_new(&store) != CG_OK) {
-		cli_err("verify", "out of memory");
+	/* The store the policy configures (memory, with its revocations
+	 * file, or Redis); replay state lives for this run. */
+	if (cg_store_new(pol, &store, &err) != CG_OK) {
+		cli_err("verify", "%s", err.msg);
 		status = CLI_USAGE;
 		goto out;
 	}

@@ -409,7 +409,10 @@ CG_API void cg_store_free(struct cg_store *s);
  * `zone` may be NULL when the policy has exactly one zone (else
  * CG_ERR_NOT_FOUND, like an unknown zone name). `store` may be NULL when no
  * zone of the policy needs one; a zone with `replay: reject` and no store
- * denies with store_unavailable.
+ * denies with store_unavailable. When the policy configures revocation
+ * (store type redis, or a revocations_file), every decision needs a store
+ * made by cg_store_new() from it; any other store is denied
+ * store_unavailable.
  * CG_OK means a decision was made (allow or deny): *out is a new decision,
  * freed with cg_decision_free(). Any other code is an error and *out is
  * NULL. `pol` and `store` are borrowed. Thread-safe.
@@ -437,6 +440,92 @@ CG_API const struct cg_json *cg_decision_claims(const struct cg_decision *d);
 /* The decision as the contract's JSON object (`verify --json`), one line
  * without a trailing newline. Caller frees with cg_free(). */
 CG_API char *cg_decision_to_json(const struct cg_decision *d);
+
+/* ---------------------------------------------------------------------
+ * Stores made from the policy, and revocation (docs/policy.md, "Store"
+ * and "Revocation")
+ */
+
+/* What a revocation names. Append only. */
+typedef enum {
+	CG_REVOKE_JTI = 1,	      /* one token, by its jti */
+	CG_REVOKE_SUB = 2,	      /* every token of a subject */
+	CG_REVOKE_KID = 3,	      /* every token verified by a key, by kid */
+	CG_REVOKE_JKT = 4,	      /* ... by RFC 7638 thumbprint */
+	CG_REVOKE_ISSUED_BEFORE = 5   /* every token issued before a time */
+} cg_revoke_kind;
+
+/* "jti", "sub", "kid", "jkt", "issued_before"; NULL outside the enum. */
+CG_API const char *cg_revoke_kind_name(cg_revoke_kind k);
+
+/*
+ * One revocation. Every revocation is scoped to one issuer of the policy,
+ * named by its local name. Strings are borrowed by the functions below
+ * (copied when stored); in a cg_store_list() callback they live for the
+ * call only.
+ */
+struct cg_revocation {
+	cg_revoke_kind kind;
+	const char *issuer;	/* the issuer's local name in the policy */
+	const char *value;	/* jti, sub, kid or jkt; NULL for a cut-off */
+	int64_t issued_before;	/* cut-off: tokens with iat before this
+				   (or without iat) are revoked */
+	const char *reason;	/* free text for people, or NULL */
+	int64_t at;		/* when it was revoked (seconds) */
+	int64_t expires;	/* when the entry lapses; 0: never */
+};
+
+/*
+ * Makes the store the policy's `store` section describes: the in-process
+ * store (with the revocations of `revocations_file`, if set) or the Redis
+ * store. The Redis store connects lazily: a Redis that is down does not
+ * fail this call (decisions that need it are denied store_unavailable
+ * until it answers). Reads the password from the environment variable
+ * named by `password_env`; an unset variable is CG_ERR_POLICY.
+ * On CG_OK, *out is freed with cg_store_free() after the last decision
+ * that uses it. `pol` is borrowed for the call only. Thread-safe.
+ */
+CG_API CG_NODISCARD cg_code cg_store_new(const struct cg_policy *pol,
+    struct cg_store **out, struct cg_error *err);
+
+/*
+ * When a revocation can lapse: no token it covers can still be accepted.
+ * With max_lifetime M of the issuer (or 24 hours when unset) and L the
+ * largest leeway of the zones accepting it, *expires is
+ * max(now, issued_before) + M + 2L (a token may carry an iat up to L in
+ * the future and is accepted up to L past exp). CG_ERR_NOT_FOUND when
+ * the policy has no issuer of that name. Thread-safe.
+ */
+CG_API CG_NODISCARD cg_code cg_revocation_expires(const struct cg_policy *pol,
+    const struct cg_revocation *r, int64_t now, int64_t *expires);
+
+/*
+ * Records a revocation in the store: in Redis, or appended as one line to
+ * the memory store's revocations_file (every process reading that file
+ * sees it within a second). A memory store without a revocations_file
+ * has nowhere to keep it: CG_ERR_ARG. A cut-off never moves back: an
+ * earlier or equal issued_before than the one in force is kept as is.
+ * CG_ERR_STORE when the store cannot be written. Thread-safe.
+ */
+CG_API CG_NODISCARD cg_code cg_store_revoke(struct cg_store *s,
+    const struct cg_revocation *r, struct cg_error *err);
+
+/*
+ * Calls fn(ctx, r) for each revocation in force at `now`, in no
+ * particular order, until fn returns non-zero. CG_ERR_STORE when the
+ * store cannot be read. Thread-safe.
+ */
+CG_API CG_NODISCARD cg_code cg_store_list(struct cg_store *s, int64_t now,
+    int (*fn)(void *ctx, const struct cg_revocation *r), void *ctx,
+    struct cg_error *err);
+
+/*
+ * 1 when the store can answer now (for readiness checks), else 0. The
+ * Redis store asks Redis (PING) at most once a second and otherwise
+ * reports its last answer; the memory store reports whether its
+ * revocations_file was read. Thread-safe.
+ */
+CG_API int cg_store_ready(struct cg_store *s);
 
 #ifdef __cplusplus
 }

@@ -372,10 +372,17 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return send_text(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, NULL);
 	if (strcmp(url, "/readyz") == 0) {
 		s = srv_state_acquire();
-		rc = s != NULL && s->ready
-		    ? send_text(c, MHD_HTTP_OK, "text/plain", "ready\n", 6, NULL)
-		    : send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-			  "not ready: an issuer has no keys\n", 33, NULL);
+		if (s == NULL || !s->ready)
+			rc = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "text/plain", "not ready: an issuer has no keys\n",
+			    33, NULL);
+		else if (!cg_store_ready(srv_state_store()))
+			rc = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "text/plain", "not ready: the store cannot answer\n",
+			    35, NULL);
+		else
+			rc = send_text(c, MHD_HTTP_OK, "text/plain", "ready\n",
+			    6, NULL);
 		srv_state_release(s);
 		return rc;
 	}

@@ -99,12 +99,32 @@ struct cg_zone {
 	struct cg_pos leeway_pos;	 /* of the `leeway` value, 0 if default */
 };
 
+enum cg_store_type { CG_STORE_MEMORY = 0, CG_STORE_REDIS = 1 };
+
+/* The top-level `store` section (docs/policy.md, "Store"). */
+struct cg_store_config {
+	enum cg_store_type type;	/* default memory */
+	char *url;		/* redis: as written */
+	char *host;		/* redis over TCP: host name or address */
+	int port;		/* default 6379 */
+	char *unix_path;	/* redis over a unix socket, or NULL */
+	char *user;		/* ACL user from the URL, or NULL */
+	long db;		/* database number, default 0 */
+	char *key_prefix;	/* redis: default "cg:" */
+	int64_t timeout_ms;	/* redis: default 50 */
+	char *password_env;	/* redis: environment variable, or NULL */
+	char *revocations_file;	/* memory: resolved path, or NULL */
+	struct cg_pos pos;	/* of the `store` key; 0 when absent */
+	struct cg_pos revocations_pos; /* of the revocations_file value */
+};
+
 struct cg_policy {
 	char *path;
 	struct cg_issuer *issuers;
 	size_t nissuers;
 	struct cg_zone *zones;
 	size_t nzones;
+	struct cg_store_config store;
 	struct cg_strlist warnings;	/* "file:line:col: text" */
 };
 
@@ -120,6 +140,10 @@ long cg__policy_zone_index(const struct cg_policy *p, const char *name);
 /* Parses a duration ("30", "30s", "5m", "1h", "2d"): digits and an optional
  * unit. Returns 0 and sets *secs, or -1. */
 int cg__duration_parse(const char *s, int64_t *secs);
+
+/* Parses a store timeout: a duration as above, or digits and "ms".
+ * Returns 0 and sets *ms, or -1. */
+int cg__duration_ms_parse(const char *s, int64_t *ms);
 
 /* Normalises a `typ` value for comparison: lower case, a leading
  * "application/" removed. Writes into out (size outsz); returns 0, or -1

@@ -36,6 +36,7 @@
 #include "internal.h"
 #include "cg_limits.h"
 #include "policy.h"
+#include "store.h"
 
 /* ---- the node tree ---------------------------------------------------- */
 
@@ -814,6 +815,33 @@ cg__duration_parse(const char *s, int64_t *secs)
 	if (v > CG_LIMIT_DURATION_MAX / unit)
 		return -1;
 	*secs = v * unit;
+	return 0;
+}
+
+/*
+ * Grammar: a duration as above, or 1*DIGIT "ms". At most
+ * CG_LIMIT_DURATION_MAX seconds either way.
+ */
+int
+cg__duration_ms_parse(const char *s, int64_t *ms)
+{
+	int64_t v = 0, secs;
+	size_t i = 0;
+
+	if (s == NULL || ms == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > (int64_t)CG_LIMIT_DURATION_MAX * 1000)
+			return -1;
+	}
+	if (s[i] == 'm' && s[i + 1] == 's' && s[i + 2] == '\0') {
+		*ms = v;
+		return 0;
+	}
+	if (cg__duration_parse(s, &secs) != 0)
+		return -1;
+	*ms = secs * 1000;
 	return 0;
 }
 
@@ -1751,6 +1779,288 @@ parse_zones(struct pctx *c, const struct ynode *v)
 	return CG_OK;
 }
 
+/* ---- store ------------------------------------------------------------------ */
+
+/* Store timeouts: at least 1 ms; at most 10 s, since every decision that
+ * needs the store may wait this long. */
+#define STORE_TIMEOUT_MAX_MS 10000
+#define STORE_PREFIX_MAX 64
+#define STORE_DB_MAX 1000000L
+
+/* key_prefix: it becomes the Cluster hash tag "{prefix}" of every key,
+ * so it is not empty (an empty tag hashes the whole key) and has no
+ * braces; and it needs no quoting in redis-cli or a SCAN pattern. */
+static int
+valid_prefix(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > STORE_PREFIX_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == ':' || ch == '.' ||
+			ch == '_' || ch == '-' || ch == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+/* An environment variable name (POSIX portable): [A-Za-z_][A-Za-z0-9_]*. */
+static int
+valid_env_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 128 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Digits of at most `max`; -1 otherwise. */
+static long
+url_number(const char *s, size_t len, long max)
+{
+	long n = 0;
+	size_t i;
+
+	if (len == 0 || len > 10)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	return n <= max ? n : -1;
+}
+
+/*
+ * The store URL. Accepted forms:
+ *   redis://[USER@]HOST[:PORT][/DB]     HOST a name, an IPv4 address, or
+ *                                       [IPv6]; PORT default 6379; DB 0
+ *   unix:/PATH[?db=DB]  unix:///PATH[?db=DB]
+ * A password in the URL is refused (it belongs in password_env), and so
+ * is rediss:// (the hiredis of Debian 12 has no TLS).
+ */
+static cg_code
+parse_store_url(struct pctx *c, const struct ynode *v,
+    struct cg_store_config *sc)
+{
+	static const char redis[] = "redis://", unixs[] = "unix:";
+	const char *s = v->s, *p, *end, *at, *hs, *he, *colon;
+	size_t len = v->len;
+	long n;
+
+	if (!no_space_ctl(s, len))
+		return fail(c, v, "url", "invalid url");
+	if (strncmp(s, "rediss://", 9) == 0)
+		return fail(c, v, "url",
+		    "rediss:// (TLS) is not supported by this build of hiredis; "
+		    "reach Redis over a TLS tunnel on loopback");
+	if (strncmp(s, unixs, sizeof(unixs) - 1) == 0) {
+		p = s + sizeof(unixs) - 1;
+		if (strncmp(p, "//", 2) == 0)
+			p += 2;
+		if (*p != '/')
+			return fail(c, v, "url",
+			    "expected unix:/PATH (an absolute path)");
+		end = strchr(p, '?');
+		if (end != NULL) {
+			if (strncmp(end, "?db=", 4) != 0 ||
+			    (n = url_number(end + 4, strlen(end + 4),
+				 STORE_DB_MAX)) < 0)
+				return fail(c, v, "url",
+				    "expected unix:/PATH[?db=N]");
+			sc->db = n;
+		} else {
+			end = s + len;
+		}
+		if ((size_t)(end - p) >= 108) /* sun_path */
+			return fail(c, v, "url", "socket path too long");
+		if ((sc->unix_path = cg__strndup(p, (size_t)(end - p))) ==
+		    NULL)
+			return nomem(c);
+		return CG_OK;
+	}
+	if (strncmp(s, redis, sizeof(redis) - 1) != 0)
+		return fail(c, v, "url",
+		    "expected redis://HOST[:PORT][/DB] or unix:/PATH");
+	p = s + sizeof(redis) - 1;
+	end = s + len;
+	/* authority: up to the first '/' */
+	{
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *aend = slash != NULL ? slash : end;
+
+		if (memchr(p, '?', (size_t)(end - p)) != NULL ||
+		    memchr(p, '#', (size_t)(end - p)) != NULL)
+			return fail(c, v, "url",
+			    "no query or fragment is allowed");
+		at = memchr(p, '@', (size_t)(aend - p));
+		if (at != NULL) {
+			if (memchr(p, ':', (size_t)(at - p)) != NULL)
+				return fail(c, v, "url",
+				    "a password must not be written in the "
+				    "policy: name an environment variable in "
+				    "password_env");
+			if (at == p)
+				return fail(c, v, "url", "empty user name");
+			if ((sc->user = cg__strndup(p,
+				 (size_t)(at - p))) == NULL)
+				return nomem(c);
+			p = at + 1;
+		}
+		if (p < aend && *p == '[') {
+			hs = p + 1;
+			he = memchr(hs, ']', (size_t)(aend - hs));
+			if (he == NULL || he == hs)
+				return fail(c, v, "url", "invalid IPv6 host");
+			colon = he + 1 < aend ? he + 1 : NULL;
+			if (colon != NULL && *colon != ':')
+				return fail(c, v, "url", "invalid host");
+		} else {
+			size_t hl = p <= aend ? (size_t)(aend - p) : 0;
+
+			hs = p;
+			colon = hl > 0 ? memchr(p, ':', hl) : NULL;
+			he = colon != NULL ? colon : aend;
+		}
+		if (he == hs)
+			return fail(c, v, "url", "missing host");
+		if ((sc->host = cg__strndup(hs, (size_t)(he - hs))) == NULL)
+			return nomem(c);
+		sc->port = 6379;
+		if (colon != NULL) {
+			n = url_number(colon + 1, (size_t)(aend - colon - 1),
+			    65535);
+			if (n < 1)
+				return fail(c, v, "url",
+				    "port must be 1 to 65535");
+			sc->port = (int)n;
+		}
+		if (slash != NULL && slash + 1 < end) {
+			n = url_number(slash + 1, (size_t)(end - slash - 1),
+			    STORE_DB_MAX);
+			if (n < 0)
+				return fail(c, v, "url",
+				    "database must be a number");
+			sc->db = n;
+		}
+	}
+	return CG_OK;
+}
+
+enum { SF_TYPE, SF_URL, SF_KEY_PREFIX, SF_TIMEOUT, SF_PASSWORD_ENV,
+	SF_REVOCATIONS_FILE, SF_N_ };
+
+static cg_code
+parse_store(struct pctx *c, const struct ynode *k, const struct ynode *v)
+{
+	struct field f[SF_N_] = { { "type", NULL, NULL }, { "url", NULL, NULL },
+		{ "key_prefix", NULL, NULL }, { "timeout", NULL, NULL },
+		{ "password_env", NULL, NULL },
+		{ "revocations_file", NULL, NULL } };
+	struct cg_store_config *sc = &c->p->store;
+	static const int redis_only[] = { SF_URL, SF_KEY_PREFIX, SF_TIMEOUT,
+		SF_PASSWORD_ENV };
+	const struct ynode *tv;
+	const char *s;
+	cg_code rc;
+	size_t i;
+
+	set_pos(&sc->pos, k);
+	sc->timeout_ms = 50;
+	rc = expect_map(c, v, NULL);
+	if (rc == CG_OK)
+		rc = pick(c, v, f, SF_N_);
+	if (rc != CG_OK)
+		return rc;
+	if ((tv = f[SF_TYPE].val) != NULL) {
+		rc = get_str(c, tv, "type", 1, &s);
+		if (rc != CG_OK)
+			return rc;
+		if (strcmp(s, "memory") == 0)
+			sc->type = CG_STORE_MEMORY;
+		else if (strcmp(s, "redis") == 0)
+			sc->type = CG_STORE_REDIS;
+		else
+			return fail(c, tv, "type", "expected memory or redis");
+	}
+	if (sc->type == CG_STORE_MEMORY) {
+		for (i = 0; i < sizeof(redis_only) / sizeof(redis_only[0]); i++)
+			if (f[redis_only[i]].key != NULL)
+				return fail(c, f[redis_only[i]].key, NULL,
+				    "%s is only for type: redis",
+				    f[redis_only[i]].name);
+		if (f[SF_REVOCATIONS_FILE].val != NULL) {
+			rc = get_str(c, f[SF_REVOCATIONS_FILE].val,
+			    "revocations_file", 1, &s);
+			if (rc == CG_OK)
+				rc = resolve_path(c, s, &sc->revocations_file);
+			set_pos(&sc->revocations_pos,
+			    f[SF_REVOCATIONS_FILE].val);
+			return rc;
+		}
+		return CG_OK;
+	}
+	if (f[SF_REVOCATIONS_FILE].key != NULL)
+		return fail(c, f[SF_REVOCATIONS_FILE].key, NULL,
+		    "revocations_file is for type: memory; the redis store "
+		    "keeps revocations in Redis (claimgate revoke)");
+	if (f[SF_URL].val == NULL)
+		return fail(c, k, NULL, "missing \"url\" (type: redis)");
+	rc = dup_str(c, f[SF_URL].val, "url", &sc->url);
+	if (rc == CG_OK)
+		rc = parse_store_url(c, f[SF_URL].val, sc);
+	if (rc != CG_OK)
+		return rc;
+	if (f[SF_KEY_PREFIX].val != NULL) {
+		rc = get_str(c, f[SF_KEY_PREFIX].val, "key_prefix", 1, &s);
+		if (rc != CG_OK)
+			return rc;
+		if (!valid_prefix(s, f[SF_KEY_PREFIX].val->len))
+			return fail(c, f[SF_KEY_PREFIX].val, "key_prefix",
+			    "1 to %d of A-Z a-z 0-9 : . _ - /",
+			    STORE_PREFIX_MAX);
+		sc->key_prefix = cg__strdup(s);
+	} else {
+		sc->key_prefix = cg__strdup("cg:");
+	}
+	if (sc->key_prefix == NULL)
+		return nomem(c);
+	if ((tv = f[SF_TIMEOUT].val) != NULL) {
+		if (tv->kind != YN_SCALAR || ynull(tv) ||
+		    memchr(tv->s, '\0', tv->len) != NULL ||
+		    cg__duration_ms_parse(tv->s, &sc->timeout_ms) != 0)
+			return fail(c, tv, "timeout",
+			    "expected a duration (50ms, 1s)");
+		if (sc->timeout_ms < 1 ||
+		    sc->timeout_ms > STORE_TIMEOUT_MAX_MS)
+			return fail(c, tv, "timeout",
+			    "must be between 1ms and 10s");
+	}
+	if (f[SF_PASSWORD_ENV].val != NULL) {
+		rc = get_str(c, f[SF_PASSWORD_ENV].val, "password_env", 1, &s);
+		if (rc != CG_OK)
+			return rc;
+		if (!valid_env_name(s, f[SF_PASSWORD_ENV].val->len))
+			return fail(c, f[SF_PASSWORD_ENV].val, "password_env",
+			    "expected an environment variable name");
+		if ((sc->password_env = cg__strdup(s)) == NULL)
+			return nomem(c);
+	}
+	if (sc->user != NULL && sc->password_env == NULL)
+		return fail(c, f[SF_URL].val, "url",
+		    "a user needs password_env");
+	return CG_OK;
+}
+
 /* ---- key sets ------------------------------------------------------------------ */
 
 static cg_code
@@ -1820,15 +2130,33 @@ load_keys(struct pctx *c, struct cg_issuer *is)
 	return CG_OK;
 }
 
+/* The revocations file must exist and parse: its errors name the file
+ * itself ("revoked.jsonl:3:12: ..."); a missing file names the policy
+ * line that points to it. */
+static cg_code
+load_revocations(struct pctx *c)
+{
+	const struct cg_store_config *sc = &c->p->store;
+	cg_code rc;
+
+	rc = cg__revfile_check(sc->revocations_file, c->err);
+	if (rc == CG_ERR_IO && c->err != NULL)
+		cg__err_prefix(c->err, "%s:%u:%u: store.revocations_file",
+		    c->file, sc->revocations_pos.line,
+		    sc->revocations_pos.col);
+	return rc;
+}
+
 /* ---- the document ------------------------------------------------------------------ */
 
-enum { TF_VERSION, TF_ISSUERS, TF_ZONES, TF_N_ };
+enum { TF_VERSION, TF_ISSUERS, TF_ZONES, TF_STORE, TF_N_ };
 
 static cg_code
 parse_root(struct pctx *c, const struct ynode *root)
 {
 	struct field f[TF_N_] = { { "version", NULL, NULL },
-		{ "issuers", NULL, NULL }, { "zones", NULL, NULL } };
+		{ "issuers", NULL, NULL }, { "zones", NULL, NULL },
+		{ "store", NULL, NULL } };
 	size_t i, old;
 	cg_code rc;
 	long v;
@@ -1863,6 +2191,13 @@ parse_root(struct pctx *c, const struct ynode *root)
 	path_pop(c, old);
 	if (rc != CG_OK)
 		return rc;
+	if (f[TF_STORE].val != NULL) {
+		old = path_push(c, "store", 5);
+		rc = parse_store(c, f[TF_STORE].key, f[TF_STORE].val);
+		path_pop(c, old);
+		if (rc != CG_OK)
+			return rc;
+	}
 	/* Files last: a policy with a typo fails without touching them. */
 	for (i = 0; i < c->p->nissuers; i++) {
 		if (c->p->issuers[i].jwks_file == NULL)
@@ -1871,6 +2206,8 @@ parse_root(struct pctx *c, const struct ynode *root)
 		if (rc != CG_OK)
 			return rc;
 	}
+	if (c->p->store.revocations_file != NULL)
+		return load_revocations(c);
 	return CG_OK;
 }
 
@@ -2095,6 +2432,13 @@ cg_policy_free(struct cg_policy *p)
 		strlist_free(&z->match_methods);
 	}
 	free(p->zones);
+	free(p->store.url);
+	free(p->store.host);
+	free(p->store.unix_path);
+	free(p->store.user);
+	free(p->store.key_prefix);
+	free(p->store.password_env);
+	free(p->store.revocations_file);
 	strlist_free(&p->warnings);
 	free(p->path);
 	free(p);
