@@ -22,6 +22,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_mint(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 
 /* Prints "claimgate: VERB: message" to stderr. */

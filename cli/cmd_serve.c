@@ -120,8 +120,15 @@ cmd_serve(int argc, char **argv)
 		srv_state_fini();
 		return CLI_USAGE;
 	}
+	if (srv_fetcher_start() != 0) {
+		cli_err("serve", "cannot start the key fetcher");
+		srv_audit_close();
+		srv_state_fini();
+		return CLI_USAGE;
+	}
 	if (srv_http_start(&cfg, why, sizeof(why)) != 0) {
 		cli_err("serve", "%s", why);
+		srv_fetcher_stop();
 		srv_audit_close();
 		srv_state_fini();
 		srv_metrics_fini();
@@ -147,6 +154,7 @@ cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "claimgate: serve: stopping\n");
 	srv_http_stop(5000);
+	srv_fetcher_stop();
 	srv_audit_close();
 	srv_state_fini();
 	srv_metrics_fini();

@@ -132,6 +132,10 @@ cmd_verify(int argc, char **argv)
 	}
 	for (i = 0; i < cg_policy_warning_count(pol); i++)
 		cli_err("verify", "warning: %s", cg_policy_warning(pol, i));
+	/* Remote key sets: fetched once for this run. An issuer whose keys
+	 * cannot be had is reported; its tokens are keys_unavailable. */
+	if (cg_policy_fetch_keys(pol, cli_now(), 1, &err) != CG_OK)
+		cli_err("verify", "warning: %s", err.msg);
 	if (zone == NULL && cg_policy_zone_count(pol) != 1) {
 		cli_err("verify", "the policy has %zu zones: choose one with -z",
 		    cg_policy_zone_count(pol));

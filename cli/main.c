@@ -15,6 +15,7 @@ static const struct verb {
 	{"verify", cmd_verify, "decide tokens against a trust-zone policy"},
 	{"lint", cmd_lint, "check a policy for errors and risky settings"},
 	{"serve", cmd_serve, "run the HTTP decision service"},
+	{"keys", cmd_keys, "show every issuer's keys and where they came from"},
 	{"revoke", cmd_revoke, "revoke tokens in the policy's store, or list"},
 	{"mint", cmd_mint, "sign a token with a private key (testing, demos)"},
 	{"keygen", cmd_keygen, "generate a signing key and its public JWK"},

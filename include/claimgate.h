@@ -527,6 +527,57 @@ CG_API CG_NODISCARD cg_code cg_store_list(struct cg_store *s, int64_t now,
  */
 CG_API int cg_store_ready(struct cg_store *s);
 
+/* ---------------------------------------------------------------------
+ * Key sets of a policy: remote sets (jwks_uri, discovery) are fetched
+ * outside the decision path; decisions never wait for the network.
+ */
+
+/*
+ * Fetches the remote key sets of `pol` whose refresh is due at `now`
+ * (every one when `force` is 1). A failed fetch keeps the previous set.
+ * Blocks for at most the fetch timeout per issuer (5 s). Returns CG_OK
+ * when every remote issuer has a usable set afterwards, else the first
+ * failure (err says which issuer and why). Thread-safe.
+ */
+CG_API cg_code cg_policy_fetch_keys(const struct cg_policy *pol, int64_t now,
+    int force, struct cg_error *err);
+
+/* 1 when every issuer of `pol` has a usable key set at `now`. */
+CG_API int cg_policy_keys_ready(const struct cg_policy *pol, int64_t now);
+
+/* Seconds until the next remote key set of `pol` is due (3600 if none). */
+CG_API int64_t cg_policy_keys_due_in(const struct cg_policy *pol,
+    int64_t now);
+
+/* Carries the fetched key sets of `from` over to the issuers of `to` with
+ * the same name and source (a policy reload keeps its keys). */
+CG_API void cg_policy_adopt_keys(struct cg_policy *to,
+    const struct cg_policy *from);
+
+/* Number of issuers of `pol`. */
+CG_API size_t cg_policy_issuer_count(const struct cg_policy *pol);
+
+/* The key state of one issuer (`claimgate keys`, /metrics). */
+struct cg_keyref;
+struct cg_issuer_keys {
+	const char *name;	   /* local issuer name (borrowed) */
+	const char *iss;
+	int remote;		   /* 1: jwks_uri or discovery */
+	char source[512];	   /* file path or URL */
+	const struct cg_keyset *keys; /* usable set, or NULL */
+	int usable;
+	int64_t fetched_at;	   /* remote: last good fetch, 0 if never */
+	uint64_t fetches_ok, fetches_failed;
+	char last_error[200];
+	struct cg_keyref *ref;	   /* internal: held until _done */
+};
+
+/* Fills *out for issuer i; release with cg_policy_issuer_keys_done(). */
+CG_API cg_code cg_policy_issuer_keys(const struct cg_policy *pol, size_t i,
+    int64_t now, struct cg_issuer_keys *out);
+CG_API void cg_policy_issuer_keys_done(const struct cg_policy *pol, size_t i,
+    struct cg_issuer_keys *k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -372,7 +372,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return send_text(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, NULL);
 	if (strcmp(url, "/readyz") == 0) {
 		s = srv_state_acquire();
-		if (s == NULL || !s->ready)
+		if (s == NULL || !cg_policy_keys_ready(s->pol, (int64_t)time(NULL)))
 			rc = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "text/plain", "not ready: an issuer has no keys\n",
 			    33, NULL);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy.h"
 #include "server.h"
@@ -183,6 +184,39 @@ render_zone(struct buf *b, struct srv_zone_metrics *z)
 	}
 }
 
+/* what: 0 key counts, 1 fetch counters, 2 key-set age. */
+static void
+render_keys(struct buf *b, const struct srv_snapshot *s, int what)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t i, n = s != NULL ? cg_policy_issuer_count(s->pol) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct cg_issuer_keys k;
+		if (cg_policy_issuer_keys(s->pol, i, now, &k) != CG_OK)
+			continue;
+		if (what == 0) {
+			put(b, "claimgate_keys{issuer=\"");
+			put_label(b, k.name);
+			put(b, "\"} %zu\n", cg_keyset_count(k.keys));
+		} else if (k.remote && what == 1) {
+			put(b, "claimgate_keyset_fetches_total{issuer=\"");
+			put_label(b, k.name);
+			put(b, "\",result=\"ok\"} %llu\n",
+			    (unsigned long long)k.fetches_ok);
+			put(b, "claimgate_keyset_fetches_total{issuer=\"");
+			put_label(b, k.name);
+			put(b, "\",result=\"failed\"} %llu\n",
+			    (unsigned long long)k.fetches_failed);
+		} else if (k.remote && what == 2 && k.fetched_at > 0) {
+			put(b, "claimgate_keyset_age_seconds{issuer=\"");
+			put_label(b, k.name);
+			put(b, "\"} %lld\n", (long long)(now - k.fetched_at));
+		}
+		cg_policy_issuer_keys_done(s->pol, i, &k);
+	}
+}
+
 char *
 srv_metrics_render(const struct srv_snapshot *s, size_t *len)
 {
@@ -230,14 +264,18 @@ srv_metrics_render(const struct srv_snapshot *s, size_t *len)
 	    (unsigned long long)load(&keyset_loads));
 	put(&b, "# HELP claimgate_keys Usable keys per issuer.\n"
 		"# TYPE claimgate_keys gauge\n");
-	for (i = 0; s != NULL && i < s->pol->nissuers; i++) {
-		put(&b, "claimgate_keys{issuer=\"");
-		put_label(&b, s->pol->issuers[i].name);
-		put(&b, "\"} %zu\n", cg_keyset_count(s->pol->issuers[i].keys));
-	}
+	render_keys(&b, s, 0);
+	put(&b, "# HELP claimgate_keyset_fetches_total Remote key-set fetches "
+		"by issuer and result.\n# TYPE claimgate_keyset_fetches_total "
+		"counter\n");
+	render_keys(&b, s, 1);
+	put(&b, "# HELP claimgate_keyset_age_seconds Age of the key set in "
+		"use (remote issuers).\n# TYPE claimgate_keyset_age_seconds "
+		"gauge\n");
+	render_keys(&b, s, 2);
 	put(&b, "# HELP claimgate_ready 1 when every issuer has keys.\n"
 		"# TYPE claimgate_ready gauge\nclaimgate_ready %d\n",
-	    s != NULL && s->ready);
+	    s != NULL && cg_policy_keys_ready(s->pol, (int64_t)time(NULL)));
 	if (b.oom) {
 		free(b.p);
 		return NULL;

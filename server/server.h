@@ -21,7 +21,6 @@ struct srv_snapshot {
 	struct cg_policy *pol;
 	struct srv_zone_metrics **zm; /* per zone of pol */
 	unsigned long refs;	      /* under the state lock */
-	int ready;		      /* every issuer has keys */
 };
 
 int srv_state_init(const char *policy_path, struct cg_error *err);
@@ -31,6 +30,9 @@ struct srv_snapshot *srv_state_acquire(void);
 void srv_state_release(struct srv_snapshot *s);
 void srv_state_fini(void);
 struct cg_store *srv_state_store(void);
+/* The background fetcher of remote key sets. */
+int srv_fetcher_start(void);
+void srv_fetcher_stop(void);
 
 /* ---- metrics (metrics.c) -------------------------------------------- */
 struct srv_zone_metrics;

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy.h"
 #include "server.h"
@@ -32,6 +33,8 @@ struct retired {
 	struct retired *next;
 };
 static struct retired *retired;
+
+static void fetcher_wake(void);
 
 static void
 snapshot_free(struct srv_snapshot *s)
@@ -65,13 +68,8 @@ snapshot_load(struct cg_error *err)
 	}
 	for (i = 0; i < s->pol->nzones; i++)
 		s->zm[i] = srv_metrics_zone(s->pol->zones[i].name);
-	s->ready = 1;
-	for (i = 0; i < s->pol->nissuers; i++) {
-		if (s->pol->issuers[i].keys == NULL ||
-		    cg_keyset_count(s->pol->issuers[i].keys) == 0)
-			s->ready = 0;
+	for (i = 0; i < s->pol->nissuers; i++)
 		keys += cg_keyset_count(s->pol->issuers[i].keys);
-	}
 	srv_metrics_keys_loaded(keys);
 	for (i = 0; i < cg_policy_warning_count(s->pol); i++)
 		fprintf(stderr, "claimgate: serve: warning: %s\n",
@@ -142,10 +140,97 @@ srv_state_reload(struct cg_error *err)
 		return -1;
 	pthread_mutex_lock(&lock);
 	old = current;
+	/* Remote key sets already fetched carry over: a reload must not
+	 * leave an issuer without keys until its next fetch. */
+	cg_policy_adopt_keys(s->pol, old != NULL ? old->pol : NULL);
 	current = s;
 	pthread_mutex_unlock(&lock);
 	srv_state_release(old);
+	fetcher_wake();
 	return 0;
+}
+
+/* ---- the key fetcher ---------------------------------------------------
+ * One thread fetches the remote key sets of the current policy when they
+ * are due (refresh, Cache-Control, a kid miss). Requests never wait for
+ * it: they use the last good set. */
+static pthread_t fetcher;
+static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fetch_cond = PTHREAD_COND_INITIALIZER;
+static int fetch_running, fetch_started, fetch_kick;
+
+static void
+fetcher_wake(void)
+{
+	pthread_mutex_lock(&fetch_lock);
+	fetch_kick = 1;
+	pthread_cond_signal(&fetch_cond);
+	pthread_mutex_unlock(&fetch_lock);
+}
+
+static void *
+fetcher_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&fetch_lock);
+	while (fetch_running) {
+		struct srv_snapshot *s;
+		struct cg_error err;
+		struct timespec ts;
+		int64_t now, wait;
+
+		fetch_kick = 0;
+		pthread_mutex_unlock(&fetch_lock);
+		s = srv_state_acquire();
+		now = (int64_t)time(NULL);
+		if (s != NULL && cg_policy_keys_due_in(s->pol, now) == 0 &&
+		    cg_policy_fetch_keys(s->pol, now, 0, &err) != CG_OK)
+			fprintf(stderr, "claimgate: serve: %s\n", err.msg);
+		/* Kid misses set a source due now: look again within a second
+		 * at most, sooner when woken. */
+		wait = s != NULL ? cg_policy_keys_due_in(s->pol, now) : 1;
+		srv_state_release(s);
+		if (wait > 1)
+			wait = 1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += wait > 0 ? wait : 0;
+		if (wait == 0)
+			ts.tv_nsec += 50 * 1000 * 1000; /* a failing source */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&fetch_lock);
+		if (fetch_running && !fetch_kick)
+			pthread_cond_timedwait(&fetch_cond, &fetch_lock, &ts);
+	}
+	pthread_mutex_unlock(&fetch_lock);
+	return NULL;
+}
+
+int
+srv_fetcher_start(void)
+{
+	fetch_running = 1;
+	if (pthread_create(&fetcher, NULL, fetcher_main, NULL) != 0) {
+		fetch_running = 0;
+		return -1;
+	}
+	fetch_started = 1;
+	return 0;
+}
+
+void
+srv_fetcher_stop(void)
+{
+	if (!fetch_started)
+		return;
+	pthread_mutex_lock(&fetch_lock);
+	fetch_running = 0;
+	pthread_cond_signal(&fetch_cond);
+	pthread_mutex_unlock(&fetch_lock);
+	pthread_join(fetcher, NULL);
+	fetch_started = 0;
 }
 
 struct srv_snapshot *

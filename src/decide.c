@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "keysource.h"
 #include "policy.h"
 #include "store.h"
 
@@ -129,6 +130,8 @@ struct ctx {
 	int64_t now;
 	struct cg_store *store;
 	struct cg_decision *d;
+	const struct cg_keyset *keys;	/* the issuer's set for this decision */
+	struct cg_keyref *keyref;	/* held while `keys` is a remote set */
 	size_t key_index;
 	const char *iss;
 	size_t iss_len;
@@ -583,7 +586,7 @@ build_provenance(struct ctx *c)
 	bad |= set_str(p, "alg", s, strlen(s));
 	if ((s = cg_token_kid(c->tok)) != NULL)
 		bad |= set_str(p, "kid", s, strlen(s));
-	if (cg_keyset_key_info(c->issuer->keys, c->key_index, &ki) == CG_OK)
+	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK)
 		bad |= set_str(p, "jkt", ki.jkt, strlen(ki.jkt));
 	if (cg_json_string(cg_token_claim(c->tok, "jti"), &s, &len) == CG_OK)
 		bad |= set_str(p, "jti", s, len);
@@ -621,7 +624,7 @@ record_verified(struct ctx *c)
 	bad |= set_str(c->d->audit, "alg", s, strlen(s));
 	if ((s = cg_token_kid(c->tok)) != NULL)
 		bad |= set_str(c->d->audit, "kid", s, strlen(s));
-	if (cg_keyset_key_info(c->issuer->keys, c->key_index, &ki) == CG_OK)
+	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK)
 		bad |= set_str(c->d->audit, "jkt", ki.jkt, strlen(ki.jkt));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if ((v = cg_token_claim(c->tok, names[i])) != NULL)
@@ -691,15 +694,26 @@ verify_signature(struct ctx *c)
 		return deny(c, CG_REASON_TYP_NOT_ALLOWED,
 		    "typ is not in the types of issuer %.64s",
 		    c->issuer->name);
-	if (c->issuer->keys == NULL)
+	/* A file key set is fixed; a remote one is the current snapshot,
+	 * held until the decision is complete. */
+	c->keys = c->issuer->keys;
+	if (c->issuer->src != NULL) {
+		c->keyref = cg__keysource_acquire(c->issuer->src, c->now);
+		c->keys = cg__keyref_keyset(c->keyref);
+	}
+	if (c->keys == NULL)
 		return deny(c, CG_REASON_KEYS_UNAVAILABLE,
-		    "issuer %.64s has no key set", c->issuer->name);
-	rc = cg_token_verify(c->tok, c->issuer->keys, c->issuer->algs,
-	    &c->key_index, &err);
+		    "issuer %.64s has no usable key set", c->issuer->name);
+	rc = cg_token_verify(c->tok, c->keys, c->issuer->algs, &c->key_index,
+	    &err);
 	switch (rc) {
 	case CG_OK:
 		return CG_REASON_OK;
 	case CG_ERR_KEY_NOT_FOUND:
+		/* A kid the set lacks may be a rotation: ask for one refresh
+		 * (rate-limited); this request is not kept waiting. */
+		if (c->issuer->src != NULL && cg_token_kid(c->tok) != NULL)
+			cg__keysource_kid_miss(c->issuer->src, c->now);
 		return deny(c, CG_REASON_KEY_NOT_FOUND,
 		    "no key of issuer %.64s fits kid and alg",
 		    c->issuer->name);
@@ -802,7 +816,7 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 	if (cg_json_string(cg_token_claim(c->tok, "sub"), &q->sub,
 		&q->sub_len) != CG_OK)
 		q->sub = NULL;
-	if (cg_keyset_key_info(c->issuer->keys, c->key_index, &ki) == CG_OK) {
+	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK) {
 		q->kid = ki.kid;
 		q->jkt = ki.jkt;
 	}
@@ -1009,6 +1023,8 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
 		goto nomem;
 	run(&c, token, len, &oom);
 	cg_token_free(c.tok);
+	if (c.keyref != NULL)
+		cg__keysource_release(c.issuer->src, c.keyref);
 	if (oom)
 		goto nomem;
 	if (c.d->reason != CG_REASON_OK) {

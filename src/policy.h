@@ -28,8 +28,14 @@ struct cg_issuer {
 	char *iss;		  /* exact `iss` value */
 	size_t iss_len;
 	char *jwks_file;	  /* resolved path, or NULL */
-	char *jwks_uri;		  /* or NULL (remote key sets come later) */
-	struct cg_keyset *keys;	  /* NULL when no key set is loaded */
+	char *jwks_uri;		  /* remote key set, or NULL */
+	int discovery;		  /* jwks_uri from OIDC discovery */
+	char *ca_file;		  /* private CA for the key server, or NULL */
+	int insecure_http;	  /* http://127.0.0.1 allowed */
+	int64_t refresh;	  /* seconds, default 300 */
+	int64_t stale_for;	  /* seconds, default 86400 */
+	struct cg_keyset *keys;	  /* jwks_file's set; NULL for remote */
+	struct cg_keysource *src; /* remote key set (keysource.c), or NULL */
 	cg_alg_set algs;	  /* `algorithms`, non-empty */
 	struct cg_strlist types;  /* normalised: lower case, no application/ */
 	int64_t max_lifetime;	  /* seconds, -1 when not set */
@@ -118,8 +124,11 @@ struct cg_store_config {
 	struct cg_pos revocations_pos; /* of the revocations_file value */
 };
 
+struct cg_keysource;
+
 struct cg_policy {
 	char *path;
+	char *cache_dir;	/* on-disk copies of remote key sets, or NULL */
 	struct cg_issuer *issuers;
 	size_t nissuers;
 	struct cg_zone *zones;

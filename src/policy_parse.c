@@ -31,11 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <yaml.h>
 
 #include "internal.h"
 #include "cg_limits.h"
 #include "policy.h"
+#include "keysource.h"
 #include "store.h"
 
 /* ---- the node tree ---------------------------------------------------- */
@@ -974,7 +977,8 @@ resolve_path(struct pctx *c, const char *file, char **out)
 }
 
 enum { IF_ISSUER, IF_JWKS_FILE, IF_JWKS_URI, IF_ALGORITHMS, IF_TYPES,
-	IF_MAX_LIFETIME, IF_N_ };
+	IF_MAX_LIFETIME, IF_DISCOVERY, IF_REFRESH, IF_STALE_FOR, IF_CA_FILE,
+	IF_INSECURE_HTTP, IF_N_ };
 
 static cg_code
 parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
@@ -983,11 +987,15 @@ parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
 	struct field f[IF_N_] = { { "issuer", NULL, NULL },
 		{ "jwks_file", NULL, NULL }, { "jwks_uri", NULL, NULL },
 		{ "algorithms", NULL, NULL }, { "types", NULL, NULL },
-		{ "max_lifetime", NULL, NULL } };
+		{ "max_lifetime", NULL, NULL }, { "discovery", NULL, NULL },
+		{ "refresh", NULL, NULL }, { "stale_for", NULL, NULL },
+		{ "ca_file", NULL, NULL }, { "insecure_http", NULL, NULL } };
 	const char *s;
 	cg_code rc;
 
 	is->max_lifetime = -1;
+	is->refresh = 300;
+	is->stale_for = 86400;
 	set_pos(&is->pos, k);
 	is->name = cg__strndup(k->s, k->len);
 	if (is->name == NULL)
@@ -1005,8 +1013,31 @@ parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
 		return rc;
 	is->iss_len = strlen(is->iss);
 
-	if (f[IF_JWKS_FILE].val == NULL && f[IF_JWKS_URI].val == NULL)
-		return fail(c, k, NULL, "missing \"jwks_file\" or \"jwks_uri\"");
+	if (f[IF_DISCOVERY].val != NULL) {
+		rc = get_bool(c, f[IF_DISCOVERY].val, "discovery",
+		    &is->discovery);
+		if (rc != CG_OK)
+			return rc;
+	}
+	if (f[IF_INSECURE_HTTP].val != NULL) {
+		rc = get_bool(c, f[IF_INSECURE_HTTP].val, "insecure_http",
+		    &is->insecure_http);
+		if (rc != CG_OK)
+			return rc;
+	}
+	if (is->discovery) {
+		if (f[IF_JWKS_FILE].val != NULL || f[IF_JWKS_URI].val != NULL)
+			return fail(c, f[IF_DISCOVERY].key, NULL,
+			    "discovery: true takes jwks_uri from the issuer's "
+			    "discovery document; remove jwks_file/jwks_uri");
+		if (!valid_jwks_uri(is->iss, is->iss_len) ||
+		    (strncmp(is->iss, "http:", 5) == 0 && !is->insecure_http))
+			return fail(c, f[IF_ISSUER].val, "issuer",
+			    "discovery needs an https:// issuer");
+		set_pos(&is->keys_pos, f[IF_DISCOVERY].val);
+	} else if (f[IF_JWKS_FILE].val == NULL && f[IF_JWKS_URI].val == NULL)
+		return fail(c, k, NULL,
+		    "missing \"jwks_file\", \"jwks_uri\" or \"discovery\"");
 	if (f[IF_JWKS_FILE].val != NULL && f[IF_JWKS_URI].val != NULL) {
 		const struct ynode *later = f[IF_JWKS_URI].key;
 
@@ -1022,19 +1053,60 @@ parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
 		if (rc != CG_OK)
 			return rc;
 		set_pos(&is->keys_pos, f[IF_JWKS_FILE].val);
-	} else {
+	} else if (f[IF_JWKS_URI].val != NULL) {
 		rc = get_str(c, f[IF_JWKS_URI].val, "jwks_uri", 1, &s);
 		if (rc != CG_OK)
 			return rc;
 		if (!valid_jwks_uri(s, f[IF_JWKS_URI].val->len))
 			return fail(c, f[IF_JWKS_URI].val, "jwks_uri",
 			    "must start with https:// or http://127.0.0.1");
+		/* Plain http only for this machine, and only when asked. */
+		if (strncmp(s, "http:", 5) == 0 && !is->insecure_http)
+			return fail(c, f[IF_JWKS_URI].val, "jwks_uri",
+			    "http:// needs insecure_http: true (and is only "
+			    "for 127.0.0.1)");
 		is->jwks_uri = cg__strdup(s);
 		if (is->jwks_uri == NULL)
 			return nomem(c);
 		set_pos(&is->keys_pos, f[IF_JWKS_URI].val);
 	}
 
+	if (is->insecure_http && f[IF_JWKS_URI].val == NULL && !is->discovery)
+		return fail(c, f[IF_INSECURE_HTTP].key, NULL,
+		    "insecure_http is for a remote key set");
+	if (f[IF_REFRESH].val != NULL || f[IF_STALE_FOR].val != NULL ||
+	    f[IF_CA_FILE].val != NULL) {
+		const struct ynode *first = f[IF_REFRESH].key != NULL
+		    ? f[IF_REFRESH].key
+		    : f[IF_STALE_FOR].key != NULL ? f[IF_STALE_FOR].key
+						  : f[IF_CA_FILE].key;
+		if (is->jwks_file != NULL)
+			return fail(c, first, NULL,
+			    "refresh, stale_for and ca_file are for a remote "
+			    "key set (jwks_uri or discovery)");
+	}
+	if (f[IF_REFRESH].val != NULL) {
+		rc = get_duration(c, f[IF_REFRESH].val, "refresh",
+		    &is->refresh);
+		if (rc != CG_OK)
+			return rc;
+		if (is->refresh < 1)
+			return fail(c, f[IF_REFRESH].val, "refresh",
+			    "must be at least 1s");
+	}
+	if (f[IF_STALE_FOR].val != NULL) {
+		rc = get_duration(c, f[IF_STALE_FOR].val, "stale_for",
+		    &is->stale_for);
+		if (rc != CG_OK)
+			return rc;
+	}
+	if (f[IF_CA_FILE].val != NULL) {
+		rc = get_str(c, f[IF_CA_FILE].val, "ca_file", 1, &s);
+		if (rc == CG_OK)
+			rc = resolve_path(c, s, &is->ca_file);
+		if (rc != CG_OK)
+			return rc;
+	}
 	if (f[IF_ALGORITHMS].val == NULL)
 		return fail(c, k, NULL, "missing \"algorithms\"");
 	rc = parse_algorithms(c, f[IF_ALGORITHMS].val, &is->algs);
@@ -2130,6 +2202,55 @@ load_keys(struct pctx *c, struct cg_issuer *is)
 	return CG_OK;
 }
 
+/*
+ * A remote key set: nothing is fetched while loading (serve's fetcher
+ * and `claimgate verify` do it, see cg_policy_fetch_keys). With cache_dir,
+ * the last good set saved there serves until a fetch succeeds, for at
+ * most stale_for after it was saved.
+ */
+static cg_code
+new_keysource(struct pctx *c, struct cg_issuer *is)
+{
+	struct cg_keysource_config kc;
+	char *cache = NULL;
+	struct stat st;
+	cg_code rc;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.issuer_name = is->name;
+	kc.issuer = is->iss;
+	kc.uri = is->jwks_uri;
+	kc.discovery = is->discovery;
+	kc.ca_file = is->ca_file;
+	kc.insecure_http = is->insecure_http;
+	kc.refresh = is->refresh;
+	kc.stale_for = is->stale_for;
+	kc.miss_interval = 30;
+	kc.timeout_ms = 5000;
+	kc.max_bytes = CG_LIMIT_JWKS_BYTES;
+	kc.max_keys = 100;
+	if (c->p->cache_dir != NULL) {
+		/* One file per issuer, named by a hash of its iss: issuer
+		 * names may hold any printable character, '/' included. */
+		unsigned char h[32];
+		char hex[65];
+		size_t dl = strlen(c->p->cache_dir);
+		if (cg__sha256(is->iss, is->iss_len, h) != 0)
+			return nomem(c);
+		cg__hex(h, 16, hex);
+		if ((cache = cg__malloc(dl + 48)) == NULL)
+			return nomem(c);
+		snprintf(cache, dl + 48, "%s/%s.jwks.json", c->p->cache_dir,
+		    hex);
+		kc.cache_file = cache;
+	}
+	rc = cg__keysource_new(&kc, &is->src);
+	if (rc == CG_OK && cache != NULL && stat(cache, &st) == 0)
+		(void)cg__keysource_load_cache(is->src, (int64_t)st.st_mtime);
+	free(cache);
+	return rc == CG_OK ? CG_OK : nomem(c);
+}
+
 /* The revocations file must exist and parse: its errors name the file
  * itself ("revoked.jsonl:3:12: ..."); a missing file names the policy
  * line that points to it. */
@@ -2149,14 +2270,14 @@ load_revocations(struct pctx *c)
 
 /* ---- the document ------------------------------------------------------------------ */
 
-enum { TF_VERSION, TF_ISSUERS, TF_ZONES, TF_STORE, TF_N_ };
+enum { TF_VERSION, TF_ISSUERS, TF_ZONES, TF_STORE, TF_CACHE_DIR, TF_N_ };
 
 static cg_code
 parse_root(struct pctx *c, const struct ynode *root)
 {
 	struct field f[TF_N_] = { { "version", NULL, NULL },
 		{ "issuers", NULL, NULL }, { "zones", NULL, NULL },
-		{ "store", NULL, NULL } };
+		{ "store", NULL, NULL }, { "cache_dir", NULL, NULL } };
 	size_t i, old;
 	cg_code rc;
 	long v;
@@ -2198,11 +2319,19 @@ parse_root(struct pctx *c, const struct ynode *root)
 		if (rc != CG_OK)
 			return rc;
 	}
+	if (f[TF_CACHE_DIR].val != NULL) {
+		const char *s;
+		rc = get_str(c, f[TF_CACHE_DIR].val, "cache_dir", 1, &s);
+		if (rc == CG_OK)
+			rc = resolve_path(c, s, &c->p->cache_dir);
+		if (rc != CG_OK)
+			return rc;
+	}
 	/* Files last: a policy with a typo fails without touching them. */
 	for (i = 0; i < c->p->nissuers; i++) {
-		if (c->p->issuers[i].jwks_file == NULL)
-			continue;
-		rc = load_keys(c, &c->p->issuers[i]);
+		rc = c->p->issuers[i].jwks_file != NULL
+		    ? load_keys(c, &c->p->issuers[i])
+		    : new_keysource(c, &c->p->issuers[i]);
 		if (rc != CG_OK)
 			return rc;
 	}
@@ -2389,7 +2518,9 @@ cg_policy_free(struct cg_policy *p)
 		free(is->iss);
 		free(is->jwks_file);
 		free(is->jwks_uri);
+		free(is->ca_file);
 		cg_keyset_free(is->keys);
+		cg__keysource_free(is->src);
 		strlist_free(&is->types);
 	}
 	free(p->issuers);
@@ -2432,6 +2563,7 @@ cg_policy_free(struct cg_policy *p)
 		strlist_free(&z->match_methods);
 	}
 	free(p->zones);
+	free(p->cache_dir);
 	free(p->store.url);
 	free(p->store.host);
 	free(p->store.unix_path);

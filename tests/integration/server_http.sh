@@ -108,10 +108,9 @@ zones:
       X-Auth-L: l
 YAML
 
-# The same, plus an issuer with only jwks_uri: its keys are never
-# available (remote key sets are not fetched yet; the address is a closed
-# loopback port in any case).
-sed 's/^zones:$/  remote:\n    issuer: https:\/\/remote.example.com\n    jwks_uri: http:\/\/127.0.0.1:1\/jwks.json\n    algorithms: [ES256]\nzones:/' \
+# The same, plus an issuer whose remote key set is never available (a
+# closed loopback port).
+sed 's/^zones:$/  remote:\n    issuer: https:\/\/remote.example.com\n    jwks_uri: http:\/\/127.0.0.1:1\/jwks.json\n    insecure_http: true\n    algorithms: [ES256]\nzones:/' \
 	policy.yaml >remote.yaml
 cat >>remote.yaml <<'YAML'
   remote:

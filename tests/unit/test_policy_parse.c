@@ -200,7 +200,8 @@ static const struct err_case err_cases[] = {
 	{ "missing-keys",
 	    "version: 1\nissuers:\n  corp:\n    issuer: i\n"
 	    "    algorithms: [RS256]\n", CG_ERR_POLICY,
-	    "p.yaml:3:3: issuers.corp: missing \"jwks_file\" or \"jwks_uri\"" },
+	    "p.yaml:3:3: issuers.corp: missing \"jwks_file\", \"jwks_uri\" or "
+	    "\"discovery\"" },
 	{ "both-keys", HDR "    jwks_uri: https://x/jwks\n", CG_ERR_POLICY,
 	    "p.yaml:7:5: issuers.corp: jwks_file and jwks_uri are mutually "
 	    "exclusive" },
@@ -718,7 +719,7 @@ test_defaults_and_json(void **state)
 
 	p = parse_ok("{\"version\": 1, \"issuers\": {\"corp\": {\"issuer\": "
 	    "\"i\", \"jwks_uri\": \"http://127.0.0.1:8080/jwks\", "
-	    "\"algorithms\": [\"HS256\"]}}, \"zones\": {\"z\": {\"audience\": "
+	    "\"insecure_http\": true, \"algorithms\": [\"HS256\"]}}, \"zones\": {\"z\": {\"audience\": "
 	    "\"a\", \"accept\": [\"corp\"], \"leeway\": 300, \"max_delegation\": "
 	    "15, \"match\": {}, \"claims\": {\"x\": {\"required\": false}}}}}");
 	z = &p->zones[0];

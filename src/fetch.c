@@ -1,0 +1,158 @@
+/*
+ * fetch.c - bounded HTTPS GET with libcurl, for remote key sets.
+ *
+ * Safe by default: https only (plain http only when the caller allows it,
+ * which the policy does for 127.0.0.1 with insecure_http: true), peer and
+ * host verification always on, redirects at most 3 and https only, connect
+ * and total timeouts, a response size cap enforced while reading, no
+ * signals (threads), no cookies, no proxy from the environment unless
+ * libcurl's own rules apply. A token never names what is fetched: URLs
+ * come from the policy only.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "fetch.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_ok;
+
+static void
+global_init(void)
+{
+	init_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+struct sink {
+	struct cg_fetch_result *res;
+	size_t cap, max;
+	int too_large;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct sink *s = ud;
+	size_t len = size * n;
+
+	if (len > s->max - s->res->len) {
+		s->too_large = 1;
+		return 0; /* aborts the transfer */
+	}
+	if (s->res->len + len + 1 > s->cap) {
+		size_t ncap = s->cap == 0 ? 16384 : s->cap;
+		char *nb;
+		while (ncap < s->res->len + len + 1)
+			ncap *= 2;
+		if ((nb = realloc(s->res->body, ncap)) == NULL)
+			return 0;
+		s->res->body = nb;
+		s->cap = ncap;
+	}
+	memcpy(s->res->body + s->res->len, p, len);
+	s->res->len += len;
+	s->res->body[s->res->len] = '\0';
+	return len;
+}
+
+/* Cache-Control: ..., max-age=N, ... (RFC 9111 5.2.2.1). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct cg_fetch_result *r = ud;
+	size_t len = size * n, i;
+	static const char name[] = "cache-control:";
+
+	if (len < sizeof(name) - 1 ||
+	    strncasecmp(p, name, sizeof(name) - 1) != 0)
+		return len;
+	for (i = sizeof(name) - 1; i + 8 <= len; i++) {
+		if (strncasecmp(p + i, "max-age=", 8) == 0) {
+			long v = 0;
+			size_t j = i + 8;
+			while (j < len && p[j] >= '0' && p[j] <= '9' &&
+			    v < 100000000L)
+				v = v * 10 + (p[j++] - '0');
+			if (j > i + 8)
+				r->max_age = v;
+			break;
+		}
+	}
+	return len;
+}
+
+cg_code
+cg__fetch(const char *url, const struct cg_fetch_opts *o,
+    struct cg_fetch_result *res)
+{
+	char ua[64];
+	struct sink s;
+	CURLcode cc;
+	CURL *c;
+	cg_code rc = CG_ERR_IO;
+
+	memset(res, 0, sizeof(*res));
+	res->max_age = -1;
+	pthread_once(&once, global_init);
+	if (!init_ok || (c = curl_easy_init()) == NULL) {
+		snprintf(res->error, sizeof(res->error), "libcurl unavailable");
+		return CG_ERR_IO;
+	}
+	memset(&s, 0, sizeof(s));
+	s.res = res;
+	s.max = o->max_bytes;
+	snprintf(ua, sizeof(ua), "claimgate/%s", CG_VERSION_STRING);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+	    o->allow_http ? "https,http" : "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+	if (s.too_large) {
+		snprintf(res->error, sizeof(res->error),
+		    "response larger than %zu bytes", o->max_bytes);
+		rc = CG_ERR_TOO_LARGE;
+	} else if (cc != CURLE_OK) {
+		snprintf(res->error, sizeof(res->error), "%s",
+		    curl_easy_strerror(cc));
+	} else if (res->status != 200) {
+		snprintf(res->error, sizeof(res->error), "HTTP status %ld",
+		    res->status);
+	} else if (res->body == NULL) {
+		snprintf(res->error, sizeof(res->error), "empty response");
+	} else {
+		rc = CG_OK;
+	}
+	curl_easy_cleanup(c);
+	if (rc != CG_OK) {
+		free(res->body);
+		res->body = NULL;
+		res->len = 0;
+	}
+	return rc;
+}
+
+void
+cg__fetch_result_free(struct cg_fetch_result *res)
+{
+	free(res->body);
+	res->body = NULL;
+}
