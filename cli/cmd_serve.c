@@ -14,7 +14,7 @@
 
 static const char serve_usage[] =
     "usage: claimgate serve -p POLICY [--listen HOST:PORT] [--threads N]\n"
-    "                       [--audit PATH|-] [-n]\n"
+    "                       [--audit PATH|-] [--cache N] [-n]\n"
     "\n"
     "Runs the HTTP decision service for nginx auth_request, Envoy\n"
     "ext_authz (HTTP), Traefik ForwardAuth and Caddy forward_auth:\n"
@@ -25,6 +25,8 @@ static const char serve_usage[] =
     "  -l, --listen HOST:PORT  address to listen on (default 127.0.0.1:8181)\n"
     "  -t, --threads N         worker threads (default: one per core)\n"
     "  -a, --audit PATH|-      append one JSON line per decision\n"
+    "  -c, --cache N           verified-token cache entries (default\n"
+    "                          100000; 0 turns it off)\n"
     "  -n, --check             load the policy, report, and exit\n"
     "  -h, --help              this text\n"
     "\n"
@@ -41,6 +43,7 @@ cmd_serve(int argc, char **argv)
 		{"threads", required_argument, NULL, 't'},
 		{"audit", required_argument, NULL, 'a'},
 		{"check", no_argument, NULL, 'n'},
+		{"cache", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -48,6 +51,7 @@ cmd_serve(int argc, char **argv)
 	const char *policy = NULL, *audit_path = NULL;
 	struct cg_error err;
 	int ch, check = 0, sig, status = 0;
+	uint64_t cache_entries = 100000;
 	char why[200];
 	sigset_t set;
 	uint64_t v;
@@ -55,7 +59,7 @@ cmd_serve(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0; /* report with the verb's name, below */
-	while ((ch = getopt_long(argc, argv, "p:l:t:a:nh", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "p:l:t:a:c:nh", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'p':
@@ -76,6 +80,14 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 'c':
+			if (cli_parse_u64(optarg, 100000000, &cache_entries) !=
+			    0) {
+				cli_err("serve", "--cache: expected 0 to "
+						 "100000000 entries");
+				return CLI_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -117,6 +129,11 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (srv_audit_open(audit_path) != 0) {
 		cli_err("serve", "--audit %s: cannot open", audit_path);
+		srv_state_fini();
+		return CLI_USAGE;
+	}
+	if (srv_state_cache_init((size_t)cache_entries) != 0) {
+		cli_err("serve", "out of memory for the cache");
 		srv_state_fini();
 		return CLI_USAGE;
 	}

@@ -578,6 +578,35 @@ CG_API cg_code cg_policy_issuer_keys(const struct cg_policy *pol, size_t i,
 CG_API void cg_policy_issuer_keys_done(const struct cg_policy *pol, size_t i,
     struct cg_issuer_keys *k);
 
+/* ---------------------------------------------------------------------
+ * The verified-token cache (off unless the caller makes one; `serve` uses
+ * one by default).
+ *
+ * It remembers only "these exact token bytes verified with the key of
+ * this RFC 7638 thumbprint, for this iss". On a hit, the signature check
+ * is skipped only if that key is still in the issuer's current key set
+ * and fits the token's alg and kid; every other step of the decision runs
+ * as usual (issuer, alg, typ, time, audience, delegation, store,
+ * revocation, claims, require, replay). Denies are never cached.
+ */
+struct cg_vcache;
+
+/* A cache of at most `max_entries` tokens and `max_bytes` token bytes.
+ * Thread-safe; free with cg_vcache_free() after the last decision. */
+CG_API CG_NODISCARD cg_code cg_vcache_new(size_t max_entries,
+    size_t max_bytes, struct cg_vcache **out);
+CG_API void cg_vcache_free(struct cg_vcache *c);
+
+/* Lookups that found the token, and lookups that did not. */
+CG_API void cg_vcache_stats(struct cg_vcache *c, uint64_t *hits,
+    uint64_t *misses);
+
+/* cg_decide() with a verified-token cache (`cache` may be NULL). */
+CG_API CG_NODISCARD cg_code cg_decide_cached(const struct cg_policy *pol,
+    const char *zone, const char *token, size_t len, int64_t now,
+    struct cg_store *store, struct cg_vcache *cache,
+    struct cg_decision **out, struct cg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

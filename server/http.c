@@ -325,8 +325,9 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 		tok = "duplicate Authorization headers";
 		toklen = strlen(tok);
 	}
-	if (cg_decide(s->pol, s->pol->zones[zi].name, tok, toklen,
-		(int64_t)time(NULL), srv_state_store(), &d, &err) != CG_OK) {
+	if (cg_decide_cached(s->pol, s->pol->zones[zi].name, tok, toklen,
+		(int64_t)time(NULL), srv_state_store(), srv_state_cache(), &d,
+		&err) != CG_OK) {
 		srv_state_release(s);
 		return MHD_NO; /* out of memory: drop the connection */
 	}

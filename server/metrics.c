@@ -273,6 +273,16 @@ srv_metrics_render(const struct srv_snapshot *s, size_t *len)
 		"use (remote issuers).\n# TYPE claimgate_keyset_age_seconds "
 		"gauge\n");
 	render_keys(&b, s, 2);
+	{
+		uint64_t hits, misses;
+		cg_vcache_stats(srv_state_cache(), &hits, &misses);
+		put(&b, "# HELP claimgate_vcache_lookups_total Verified-token "
+			"cache lookups.\n# TYPE claimgate_vcache_lookups_total "
+			"counter\nclaimgate_vcache_lookups_total{result=\"hit\"} "
+			"%llu\nclaimgate_vcache_lookups_total{result=\"miss\"} "
+			"%llu\n",
+		    (unsigned long long)hits, (unsigned long long)misses);
+	}
 	put(&b, "# HELP claimgate_ready 1 when every issuer has keys.\n"
 		"# TYPE claimgate_ready gauge\nclaimgate_ready %d\n",
 	    s != NULL && cg_policy_keys_ready(s->pol, (int64_t)time(NULL)));

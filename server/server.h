@@ -30,6 +30,9 @@ struct srv_snapshot *srv_state_acquire(void);
 void srv_state_release(struct srv_snapshot *s);
 void srv_state_fini(void);
 struct cg_store *srv_state_store(void);
+/* The verified-token cache shared by all workers, or NULL (disabled). */
+struct cg_vcache *srv_state_cache(void);
+int srv_state_cache_init(size_t entries);
 /* The background fetcher of remote key sets. */
 int srv_fetcher_start(void);
 void srv_fetcher_stop(void);

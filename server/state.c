@@ -266,6 +266,29 @@ srv_state_store(void)
 	return atomic_load(&store);
 }
 
+/* The cache outlives reloads: it names keys by thumbprint and issuers by
+ * iss, and every hit is checked against the current policy. */
+static struct cg_vcache *vcache;
+
+int
+srv_state_cache_init(size_t entries)
+{
+	if (entries == 0)
+		return 0;
+	/* Bytes: a typical token is well under 1 KiB; cap at 64 MiB. */
+	return cg_vcache_new(entries, entries * 1024 > 64u << 20 ? 64u << 20
+								 : entries * 1024,
+		   &vcache) == CG_OK
+	    ? 0
+	    : -1;
+}
+
+struct cg_vcache *
+srv_state_cache(void)
+{
+	return vcache;
+}
+
 void
 srv_state_fini(void)
 {
@@ -277,6 +300,8 @@ srv_state_fini(void)
 	pthread_mutex_unlock(&lock);
 	srv_state_release(s);
 	cg_store_free(atomic_exchange(&store, NULL));
+	cg_vcache_free(vcache);
+	vcache = NULL;
 	while (retired != NULL) {
 		struct retired *r = retired;
 		retired = r->next;

@@ -130,6 +130,7 @@ struct ctx {
 	int64_t now;
 	struct cg_store *store;
 	struct cg_decision *d;
+	struct cg_vcache *cache;	/* verified-token cache, or NULL */
 	const struct cg_keyset *keys;	/* the issuer's set for this decision */
 	struct cg_keyref *keyref;	/* held while `keys` is a remote set */
 	size_t key_index;
@@ -680,6 +681,34 @@ select_issuer(struct ctx *c)
 	    "iss is not an issuer accepted by zone %.64s", z->name);
 }
 
+/*
+ * These exact bytes verified before with the key of thumbprint jkt: that
+ * stands only while the key is still in the issuer's current set and fits
+ * the token's alg and kid exactly as cg_token_verify would choose it.
+ */
+static int
+cache_hit(struct ctx *c)
+{
+	const char *kid = cg_token_kid(c->tok);
+	struct cg_key_info ki;
+	char jkt[44];
+	size_t i;
+
+	if (c->cache == NULL ||
+	    !cg__vcache_lookup(c->cache, c->tok, c->iss, c->iss_len, jkt))
+		return 0;
+	for (i = 0; cg_keyset_key_info(c->keys, i, &ki) == CG_OK; i++) {
+		if (memcmp(ki.jkt, jkt, 43) != 0 ||
+		    (ki.fits & CG_ALG_BIT(cg_token_alg(c->tok))) == 0)
+			continue;
+		if (kid != NULL && (ki.kid == NULL || strcmp(ki.kid, kid) != 0))
+			continue;
+		c->key_index = i;
+		return 1;
+	}
+	return 0; /* the key has left the set: verify again */
+}
+
 static cg_reason
 verify_signature(struct ctx *c)
 {
@@ -704,10 +733,19 @@ verify_signature(struct ctx *c)
 	if (c->keys == NULL)
 		return deny(c, CG_REASON_KEYS_UNAVAILABLE,
 		    "issuer %.64s has no usable key set", c->issuer->name);
+	if (cache_hit(c))
+		return CG_REASON_OK;
 	rc = cg_token_verify(c->tok, c->keys, c->issuer->algs, &c->key_index,
 	    &err);
 	switch (rc) {
 	case CG_OK:
+		if (c->cache != NULL) {
+			struct cg_key_info ki;
+			if (cg_keyset_key_info(c->keys, c->key_index, &ki) ==
+			    CG_OK)
+				cg__vcache_insert(c->cache, c->tok, c->iss,
+				    c->iss_len, ki.jkt);
+		}
 		return CG_REASON_OK;
 	case CG_ERR_KEY_NOT_FOUND:
 		/* A kid the set lacks may be a rotation: ask for one refresh
@@ -992,6 +1030,16 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
     size_t len, int64_t now, struct cg_store *store, struct cg_decision **out,
     struct cg_error *err)
 {
+	return cg_decide_cached(pol, zone, token, len, now, store, NULL, out,
+	    err);
+}
+
+/* see claimgate.h */
+cg_code
+cg_decide_cached(const struct cg_policy *pol, const char *zone,
+    const char *token, size_t len, int64_t now, struct cg_store *store,
+    struct cg_vcache *cache, struct cg_decision **out, struct cg_error *err)
+{
 	struct ctx c;
 	long zi;
 	int oom;
@@ -1016,6 +1064,7 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
 	c.zone = &pol->zones[zi];
 	c.now = now;
 	c.store = store;
+	c.cache = cache;
 	if ((c.d = cg__calloc(1, sizeof(*c.d))) == NULL ||
 	    (c.d->zone = cg__strdup(c.zone->name)) == NULL ||
 	    (c.d->claims = cg__json_new_object()) == NULL ||

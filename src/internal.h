@@ -162,6 +162,16 @@ struct cg_audit_req {
 char *cg__audit_line(const struct cg_decision *d,
     const struct cg_audit_req *r);
 
+/* ---- verified-token cache (vcache.c) ---- */
+
+/* 1 and the thumbprint of the key that verified these exact bytes for
+ * this iss, or 0. */
+int cg__vcache_lookup(struct cg_vcache *c, const struct cg_token *t,
+    const char *iss, size_t iss_len, char jkt[44]);
+/* Records a verified token (never a denied one). */
+void cg__vcache_insert(struct cg_vcache *c, const struct cg_token *t,
+    const char *iss, size_t iss_len, const char *jkt);
+
 /* ---- tokens (jws.c) ---- */
 
 /* Raw bytes of the token and of its signing input. */

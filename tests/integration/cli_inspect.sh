@@ -9,11 +9,8 @@
 # Predicates handed to `ok` are single-quoted for eval, on purpose.
 # shellcheck disable=SC2016,SC2317
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# shellcheck source=lib/check.bash
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/check.bash"
-cd "$work"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash"
 
 "$CG" keygen -a ES256 --kid k1 -o es.pem >/dev/null
 NOW=1700000000

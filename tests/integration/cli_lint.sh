@@ -9,13 +9,9 @@
 # Predicates handed to `ok` are single-quoted for eval, on purpose.
 # shellcheck disable=SC2016,SC2317
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/check.bash
-. "$here/lib/check.bash"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash"
 src=${CG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-cd "$work"
 
 # ---- keys -------------------------------------------------------------------
 

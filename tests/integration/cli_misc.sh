@@ -11,11 +11,8 @@
 # Predicates handed to `ok` are single-quoted for eval, on purpose.
 # shellcheck disable=SC2016,SC2317
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# shellcheck source=lib/check.bash
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/check.bash"
-cd "$work"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash"
 
 VERBS=(inspect verify lint mint keygen)
 ALGS=(RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA HS256 HS384 HS512)

@@ -10,16 +10,12 @@
 # Predicates handed to `ok` are single-quoted for eval, on purpose.
 # shellcheck disable=SC2016,SC2317
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# shellcheck source=lib/check.bash
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/check.bash"
-cd "$work"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash"
 
 # ---- keys, policies, tokens ------------------------------------------------
 
-mkdir keys
-"$CG" keygen -a ES256 --kid k1 -o keys/sso.pem --jwks keys/sso.jwks.json >keys/sso.jwk
+sso_keys
 "$CG" keygen -a ES256 --kid k1 -o keys/rogue.pem >/dev/null # same kid, not trusted
 
 cat >one.yaml <<'YAML'
@@ -78,9 +74,8 @@ sed -e '/colour/d' -e 's/accept: \[sso\]/accept: [sso, nobody]/' bad.yaml >bad-a
 
 NOW=1700000000
 E=$((NOW + 300)) # exp of a token minted at NOW with the default ttl 5m
-mint() {
-  "$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
-    --aud https://api.example.com --now "$NOW" "$@"
+mint() { # [MINT OPTIONS...]: an sso token for the api zone, minted at NOW
+  sso_mint https://api.example.com --now "$NOW" "$@"
 }
 T=$(mint --sub alice --scope "api:write openid" --jti j-alice)
 T1=$(mint --sub u1 --jti s-1)
@@ -223,8 +218,7 @@ ok "replay: first line allowed" grep -q '^allow ok zone=api ' "$OUT"
 run --stdin "$T1"$'\n'"$T1"$'\n' "$CG" verify -p two.yaml -z open --now $((NOW + 10))
 check "replay off: the same token twice is allowed twice" 0 '^allow ok zone=open '
 ok "replay off: two allow lines" line_count 2 "$OUT"
-T_OLD=$("$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
-  --aud https://api.example.com --now $((NOW - 3600)) --sub carol --jti dup-2)
+T_OLD=$(sso_mint https://api.example.com --now $((NOW - 3600)) --sub carol --jti dup-2)
 T_NEW=$(mint --sub carol --jti dup-2)
 run --stdin "$T_OLD"$'\n'"$T_NEW"$'\n' "$CG" verify -p one.yaml --now $((NOW + 10)) --json
 check "replay: a denied token does not use up its jti" 1
@@ -311,8 +305,7 @@ check "8193 bytes is over the limit" 1 '^deny token_too_large '
 
 SUB=zz-Distinctive-Sub-7f3a91
 denials=(
-  "$("$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
-    --aud https://api.example.com --now $((NOW - 3600)) --sub "$SUB")"
+  "$(sso_mint https://api.example.com --now $((NOW - 3600)) --sub "$SUB")"
   "$(mint --sub "$SUB" --aud https://elsewhere.example.com/$SUB)"
   "$("$CG" mint -k keys/rogue.pem -a ES256 --kid k1 --iss https://sso.example.com \
     --aud https://api.example.com --now "$NOW" --sub "$SUB")"

@@ -19,19 +19,12 @@
 # Environment: CG_BINARY (the claimgate binary). CG_VERBOSE=1 lists every
 # passing check on stderr.
 set -euo pipefail
-work=$(mktemp -d)
-trap 'srv_cleanup; rm -rf "$work"' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/check.bash"
-. "$here/server_lib.bash"
-cd "$work"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash" --server
 
 # ---- keys, policies, tokens ------------------------------------------------------
 
-mkdir keys
-"$CG" keygen -a ES256 --kid k1 -o keys/sso.pem --jwks keys/sso.jwks.json >keys/sso.jwk
+sso_keys
 "$CG" keygen -a HS256 --kid h1 -o keys/hs.jwk --jwks keys/hs.jwks.json >/dev/null
 
 cat >policy.yaml <<'YAML'
@@ -122,28 +115,18 @@ cat >>remote.yaml <<'YAML'
       hosts: [remote.example.com]
 YAML
 
-mint() { # AUD [mint options...]
-	local aud=$1
-	shift
-	"$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
-		--aud "$aud" "$@"
-}
 PAY=https://api.example.com/payments
 API=https://api.example.com
 
-T_PUB=$(mint $API --sub alice)
-T_PUB2=$(mint $API --sub bob)
-T_WRITER=$(mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}')
-T_READER=$(mint $PAY --sub carol --scope payments:read --claims '{"tid":"acme"}')
+T_PUB=$(sso_mint $API --sub alice)
+T_PUB2=$(sso_mint $API --sub bob)
+T_WRITER=$(sso_mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}')
+T_READER=$(sso_mint $PAY --sub carol --scope payments:read --claims '{"tid":"acme"}')
 T_REMOTE=$("$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://remote.example.com \
 	--aud $API --sub rita)
-T_TYPES=$(mint $API --claims '{"sub":"tess","n":42,"b":true,"l":["a","b","c"]}')
+T_TYPES=$(sso_mint $API --claims '{"sub":"tess","n":42,"b":true,"l":["a","b","c"]}')
 TOKENS=("$T_PUB" "$T_PUB2" "$T_WRITER" "$T_READER" "$T_REMOTE" "$T_TYPES")
-writer() { mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}'; }
-bearer() { printf 'Authorization: Bearer %s' "$1"; }
-CHALLENGE='Bearer realm="claimgate"'
-invalid() { printf '%s, error="invalid_token", error_description="%s"' "$CHALLENGE" "$1"; }
-scope() { printf '%s, error="insufficient_scope", error_description="%s"' "$CHALLENGE" "$1"; }
+writer() { sso_mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}'; }
 
 # Raw-socket clients for what curl will not send.
 cat >raw.py <<'PY'
@@ -385,7 +368,7 @@ cp "$work/.b" serve-body.json
 ok "allow body equals verify --json" "$PY" -c 'import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:])
 assert a == b, (a, b)' serve-body.json verify-body.json
-T_EXP=$(mint $API --sub alice --now $(($(date +%s) - 7200)))
+T_EXP=$(sso_mint $API --sub alice --now $(($(date +%s) - 7200)))
 TOKENS+=("$T_EXP")
 http GET "$S/v1/authorize/public/v" -H 'Host: api.example.com' -H "$(bearer "$T_EXP")"
 cp "$work/.b" serve-body.json
@@ -434,13 +417,13 @@ ok "types: allowed" status_is 200
 ok "types: number rendered" hdr_eq X-Auth-N 42
 ok "types: bool rendered" hdr_eq X-Auth-B true
 ok "types: list joined with ," hdr_eq X-Auth-L a,b,c
-T_BEL=$(mint $API --claims '{"sub":"a\u0007b","n":1.5,"b":false,"l":["x","y\u001fz"]}')
+T_BEL=$(sso_mint $API --claims '{"sub":"a\u0007b","n":1.5,"b":false,"l":["x","y\u001fz"]}')
 http GET "$S/v1/authorize?zone=types" -H "$(bearer "$T_BEL")"
 ok "control characters: still allowed" status_is 200
 ok "control characters: sub with BEL never emitted" hdr_absent X-Auth-Subject
 ok "control characters: a list with US (0x1f) never emitted" hdr_absent X-Auth-L
 ok "control characters: clean headers still emitted" hdr_eq X-Auth-N 1.5
-T_CRLF=$(mint $API --claims '{"sub":"x\r\nX-Evil: 1","n":0,"b":true,"l":["\u007f"]}')
+T_CRLF=$(sso_mint $API --claims '{"sub":"x\r\nX-Evil: 1","n":0,"b":true,"l":["\u007f"]}')
 http GET "$S/v1/authorize?zone=types" -H "$(bearer "$T_CRLF")"
 ok "CR LF in a claim: allowed" status_is 200
 ok "CR LF in a claim: never emitted" hdr_absent X-Auth-Subject

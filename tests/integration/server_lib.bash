@@ -15,13 +15,27 @@
 #   serve_stop [SIGNAL]        stops SRV_PID (default TERM), waits for it
 #                              (bounded, then KILL); sets SRV_RC
 #   bg_track PID               stop PID too on exit (upstreams, nginx)
-#   wait_http URL [PID]        polls URL until it answers 2xx (at most
-#                              10 s; gives up early when PID dies)
+#   bg_start_on_port START PROBE [--any]
+#                              up to 5 tries: `START PORT` starts a process
+#                              in the background listening on a free PORT;
+#                              waits (wait_http) for http://127.0.0.1:PORT
+#                              followed by PROBE; then bg_track's it and
+#                              sets BG_PORT. Returns 1 if no try came up.
+#   wait_http [--any] URL [PID]
+#                              polls URL until it answers 2xx, or anything
+#                              with --any (at most 10 s; gives up early
+#                              when PID dies)
 #   wait_metric LINE           polls $SRV_URL/metrics until LINE is there
 #   wait_grep ERE FILE         polls until FILE has a line matching ERE
 #   http METHOD URL [CURL...]  one request with curl; sets HS (status,
 #                              000 when the connection failed) and leaves
 #                              headers in $work/.h and body in $work/.b
+#
+# Request and answer values:
+#   bearer TOKEN               prints the header "Authorization: Bearer TOKEN"
+#   CHALLENGE                  the bare WWW-Authenticate challenge (no token)
+#   invalid REASON             prints the 401 challenge for REASON
+#   scope REASON               prints the 403 challenge for REASON
 #
 # Predicates for `ok DESC PRED ...` (check.bash), on the last `http`:
 #   status_is CODE, hdr_eq NAME VALUE, hdr_count NAME N, hdr_absent NAME,
@@ -33,6 +47,7 @@ SRV_PID=
 SRV_PORT=
 SRV_URL=
 SRV_RC=
+BG_PORT=
 _SRV_BG=()
 
 free_port() {
@@ -70,12 +85,37 @@ srv_cleanup() {
 	_SRV_BG=()
 }
 
-wait_http() { # URL [PID]
-	local url=$1 pid=${2-} i
+wait_http() { # [--any] URL [PID]
+	local fail=(-f) url pid i
+	if [[ $1 == --any ]]; then
+		fail=()
+		shift
+	fi
+	url=$1
+	pid=${2-}
 	for ((i = 0; i < 100; i++)); do
 		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-		if curl -sf --max-time 1 -o /dev/null "$url" 2>/dev/null; then return 0; fi
+		if curl -s "${fail[@]}" --max-time 1 -o /dev/null "$url" 2>/dev/null; then return 0; fi
 		sleep 0.1
+	done
+	return 1
+}
+
+bg_start_on_port() { # START PROBE [--any]
+	local start=$1 probe=$2 any=(${3+"$3"}) try port pid
+	BG_PORT=
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port)
+		"$start" "$port"
+		pid=$!
+		if wait_http "${any[@]}" "http://127.0.0.1:$port$probe" "$pid"; then
+			bg_track "$pid"
+			# shellcheck disable=SC2034 # for the sourcing script
+			BG_PORT=$port
+			return 0
+		fi
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	return 1
 }
@@ -139,6 +179,13 @@ http() { # METHOD URL [CURL ARGS...]
 		-o "$work/.b" -w '%{http_code}' "$@" "$u" 2>"$work/.curlerr") || HS=000
 	[[ -n $HS ]] || HS=000
 }
+
+# ---- request and answer values -------------------------------------------------
+
+bearer() { printf 'Authorization: Bearer %s' "$1"; }
+CHALLENGE='Bearer realm="claimgate"'
+invalid() { printf '%s, error="invalid_token", error_description="%s"' "$CHALLENGE" "$1"; }
+scope() { printf '%s, error="insufficient_scope", error_description="%s"' "$CHALLENGE" "$1"; }
 
 # ---- predicates on the last `http` ------------------------------------------
 

@@ -28,14 +28,8 @@
 # /usr/sbin/nginx; Debian package `nginx`, which has auth_request).
 # CG_VERBOSE=1 lists every passing check on stderr.
 set -euo pipefail
-work=$(mktemp -d)
-trap 'srv_cleanup; rm -rf "$work"' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/check.bash"
-. "$here/server_lib.bash"
-cd "$work"
+# shellcheck source=lib/setup.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/setup.bash" --server
 
 NGINX=${NGINX:-/usr/sbin/nginx}
 if ! "$NGINX" -V 2>&1 | grep -q -- '--with-http_auth_request_module'; then
@@ -45,8 +39,7 @@ fi
 
 # ---- keys, policy, tokens ------------------------------------------------------
 
-mkdir keys
-"$CG" keygen -a ES256 --kid k1 -o keys/sso.pem --jwks keys/sso.jwks.json >/dev/null
+sso_keys
 "$CG" keygen -a ES256 --kid k1 -o keys/rogue.pem >/dev/null # same kid, not trusted
 
 # Four zones: admin by host; payments by host + path + method (write:
@@ -141,24 +134,18 @@ zones:
       hosts: [plain.example.com]
 YAML
 
-mint() { # AUD [mint options...]
-	local aud=$1
-	shift
-	"$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
-		--aud "$aud" "$@"
-}
 ADMIN=https://admin.example.com
 PAY=https://api.example.com/payments
 API=https://api.example.com
 
-T_ADMIN=$(mint $ADMIN --sub root-user --scope "admin ops")
-T_ADMIN_USER=$(mint $ADMIN --sub eve --scope user)
-T_PUB=$(mint $API --sub alice --scope "read write" --claims '{"tid":"acme"}')
-T_PUB_BARE=$(mint $API --sub bob) # no tid, no scope: those headers are absent
-T_READER=$(mint $PAY --sub carol --scope payments:read --claims '{"tid":"acme"}')
-T_WRITER=$(mint $PAY --sub dave --scope "payments:write payments:read" --claims '{"tid":"acme-eu"}')
-T_BADTID=$(mint $PAY --sub mallory --scope payments:write --claims '{"tid":"ACME!"}')
-T_EXPIRED=$(mint $API --sub alice --now $(($(date +%s) - 3600)))
+T_ADMIN=$(sso_mint $ADMIN --sub root-user --scope "admin ops")
+T_ADMIN_USER=$(sso_mint $ADMIN --sub eve --scope user)
+T_PUB=$(sso_mint $API --sub alice --scope "read write" --claims '{"tid":"acme"}')
+T_PUB_BARE=$(sso_mint $API --sub bob) # no tid, no scope: those headers are absent
+T_READER=$(sso_mint $PAY --sub carol --scope payments:read --claims '{"tid":"acme"}')
+T_WRITER=$(sso_mint $PAY --sub dave --scope "payments:write payments:read" --claims '{"tid":"acme-eu"}')
+T_BADTID=$(sso_mint $PAY --sub mallory --scope payments:write --claims '{"tid":"ACME!"}')
+T_EXPIRED=$(sso_mint $API --sub alice --now $(($(date +%s) - 3600)))
 T_ROGUE=$("$CG" mint -k keys/rogue.pem -a ES256 --kid k1 --iss https://sso.example.com \
 	--aud $API --sub admin)
 
@@ -193,20 +180,11 @@ class Echo(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
 PY
 : >upstream.log
-UP=
-for ((try = 0; try < 5; try++)); do
-	p=$(free_port)
-	"$PY" upstream.py "$p" "$work/upstream.log" 2>>upstream.err &
-	pid=$!
-	if wait_http "http://127.0.0.1:$p/ready" "$pid"; then
-		UP=$p
-		bg_track "$pid"
-		break
-	fi
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-done
-[[ -n $UP ]] || { echo "upstream did not start" >&2; cat upstream.err >&2; exit 1; }
+# shellcheck disable=SC2317 # called by bg_start_on_port
+upstream_start() { "$PY" upstream.py "$1" "$work/upstream.log" 2>>upstream.err & }
+bg_start_on_port upstream_start /ready ||
+	{ echo "upstream did not start" >&2; cat upstream.err >&2; exit 1; }
+UP=$BG_PORT
 hits() { wc -l <"$work/upstream.log"; }
 
 # ---- claimgate -------------------------------------------------------------------
@@ -285,33 +263,19 @@ http {
 NGINX
 
 mkdir nginx-tmp
-NG=
-for ((try = 0; try < 5; try++)); do
-	p=$(free_port)
-	user=
+# shellcheck disable=SC2317 # called by bg_start_on_port
+nginx_start() { # PORT
+	local user=
 	if [[ $EUID == 0 ]]; then user="user $(id -un) $(id -gn);"; fi
 	sed -e "s|@WORK@|$work|g" -e "s|@CGPORT@|$CGPORT|g" -e "s|@UPPORT@|$UP|g" \
-		-e "s|@NGPORT@|$p|g" -e "s|@USER@|$user|" nginx.conf.in >nginx.conf
+		-e "s|@NGPORT@|$1|g" -e "s|@USER@|$user|" nginx.conf.in >nginx.conf
 	"$NGINX" -p "$work" -c "$work/nginx.conf" \
 		-g "daemon off; pid $work/nginx.pid;" 2>>nginx.stderr &
-	pid=$!
-	# Any answer will do (the auth request denies this one).
-	for ((i = 0; i < 100; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then break; fi
-		if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$p/"; then
-			NG=$p
-			break
-		fi
-		sleep 0.1
-	done
-	if [[ -n $NG ]]; then
-		bg_track "$pid"
-		break
-	fi
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-done
-[[ -n $NG ]] || { echo "nginx did not start" >&2; cat nginx.stderr nginx-error.log >&2 || true; exit 1; }
+}
+# Any answer will do (the auth request denies this one).
+bg_start_on_port nginx_start / --any ||
+	{ echo "nginx did not start" >&2; cat nginx.stderr nginx-error.log >&2 || true; exit 1; }
+NG=$BG_PORT
 N=http://127.0.0.1:$NG
 
 # A request through nginx. HOST PATH [curl args...]; method with -X.
@@ -320,10 +284,6 @@ via() { # METHOD HOST PATH [CURL ARGS...]
 	shift 3
 	http "$m" "$N$path" -H "Host: $host" "$@"
 }
-bearer() { printf 'Authorization: Bearer %s' "$1"; }
-CHALLENGE='Bearer realm="claimgate"'
-invalid() { printf '%s, error="invalid_token", error_description="%s"' "$CHALLENGE" "$1"; }
-scope() { printf '%s, error="insufficient_scope", error_description="%s"' "$CHALLENGE" "$1"; }
 
 # ---- allowed: the upstream sees the boundary's headers ------------------------------
 
@@ -475,7 +435,7 @@ ok "admin zone (no tenant forward) with spoofed tenant: 200" status_is 200
 ok "a header only other zones forward is removed too" up_hdr_absent X-Auth-Tenant
 ok "admin zone: nothing spoofed reached the upstream" up_clean SPOOF
 
-T_W2=$(mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}')
+T_W2=$(sso_mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}')
 via PUT api.example.com /payments/7 -H "$(bearer "$T_W2")" "${SPOOF[@]}"
 ok "payments PUT with spoofed headers: 200" status_is 200
 ok "payments PUT: X-Auth-Subject is claimgate's" up_hdr_eq X-Auth-Subject dave
@@ -494,7 +454,7 @@ ok "denied requests never reached the upstream" test "$(hits)" = "$before"
 
 # ---- replay through nginx ------------------------------------------------------------
 
-T_ONCE=$(mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}' --jti once-1)
+T_ONCE=$(sso_mint $PAY --sub dave --scope payments:write --claims '{"tid":"acme"}' --jti once-1)
 via POST api.example.com /payments/9 -H "$(bearer "$T_ONCE")"
 ok "replay: first use passes" status_is 200
 before=$(hits)
@@ -512,7 +472,7 @@ cp policy.yaml policy.orig.yaml
 sed '/^  public:/,/^  plain:/ s/^    forward:/    require:\n      roles: { any_of: [vip] }\n    forward:/' \
 	policy.orig.yaml >policy.yaml
 ok "the changed policy is valid (serve -n)" "$CG" serve -n -p policy.yaml
-T_VIP=$(mint $API --sub vic --scope vip)
+T_VIP=$(sso_mint $API --sub vic --scope vip)
 kill -HUP "$SRV_PID"
 ok "reload counted ok" wait_metric 'claimgate_policy_reloads_total{result="ok"} 1'
 via GET api.example.com /public/x -H "$(bearer "$T_PUB")"

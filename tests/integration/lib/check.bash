@@ -28,6 +28,14 @@
 # Small predicates for `ok`: same_file A B, not_in STRING FILE...,
 # line_count N FILE, pyj CODE [ARGS...] (python3 with L = the JSON objects
 # of $OUT, one per line, and A = ARGS).
+#
+# The issuer most scripts trust, "sso" (https://sso.example.com, an ES256
+# key with kid k1; its policies name keys/sso.jwks.json):
+#   sso_keys              writes keys/sso.pem, keys/sso.jwks.json and the
+#                         public JWK keys/sso.jwk
+#   sso_mint AUD [MINT OPTIONS...]
+#                         prints a token for audience AUD signed with
+#                         keys/sso.pem (later options override earlier ones)
 
 # Sourced: $work comes from the script, CG/OUT/... are used by it.
 # shellcheck shell=bash disable=SC2034,SC2154
@@ -191,3 +199,17 @@ print(base64.urlsafe_b64encode(hashlib.sha256(s.encode()).digest()).rstrip(b"=")
 
 # base64url without padding of a string
 b64url() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# ---- the "sso" issuer -------------------------------------------------------
+
+sso_keys() {
+  mkdir -p keys
+  "$CG" keygen -a ES256 --kid k1 -o keys/sso.pem --jwks keys/sso.jwks.json >keys/sso.jwk
+}
+
+sso_mint() { # AUD [MINT OPTIONS...]
+  local aud=$1
+  shift
+  "$CG" mint -k keys/sso.pem -a ES256 --kid k1 --iss https://sso.example.com \
+    --aud "$aud" "$@"
+}
