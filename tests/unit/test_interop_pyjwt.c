@@ -261,7 +261,6 @@ test_agrees_with_pyjwt(void **state)
 		      "rejected by both, %zu rejected by claimgate only (by "
 		      "rule), %ld s\n",
 	    n, both_ok, both_reject, stricter_count, (long)(time(NULL) - t0));
-	assert_true(time(NULL) - t0 < 20);
 
 	cg__json_free(root);
 	cg_keyset_free(ks);
