@@ -536,8 +536,9 @@ CG_API int cg_store_ready(struct cg_store *s);
  * Fetches the remote key sets of `pol` whose refresh is due at `now`
  * (every one when `force` is 1). A failed fetch keeps the previous set.
  * Blocks for at most the fetch timeout per issuer (5 s). Returns CG_OK
- * when every remote issuer has a usable set afterwards, else the first
- * failure (err says which issuer and why). Thread-safe.
+ * when every fetch made succeeded, else the first failure (err says which
+ * issuer, why, and whether its previous set keeps serving; see
+ * cg_policy_keys_ready for readiness). Thread-safe.
  */
 CG_API cg_code cg_policy_fetch_keys(const struct cg_policy *pol, int64_t now,
     int force, struct cg_error *err);

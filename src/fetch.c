@@ -113,8 +113,12 @@ cg__fetch(const char *url, const struct cg_fetch_opts *o,
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->ca_file != NULL)
+	if (o->ca_file != NULL) {
+		/* Only this CA: Debian's libcurl also has a built-in CA
+		 * folder, which would keep every public CA trusted. */
 		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -155,4 +159,23 @@ cg__fetch_result_free(struct cg_fetch_result *res)
 {
 	free(res->body);
 	res->body = NULL;
+}
+
+int
+cg__uri_allowed(const char *s, size_t len, int insecure_http)
+{
+	static const char https[] = "https://", local[] = "http://127.0.0.1";
+	const size_t hl = sizeof(https) - 1, ll = sizeof(local) - 1;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	if (len > hl && strncasecmp(s, https, hl) == 0)
+		return s[hl] != '/';
+	/* "http://127.0.0.1.evil.example" and "http://127.0.0.1@host" are
+	 * not this machine. */
+	if (insecure_http && len >= ll && strncasecmp(s, local, ll) == 0)
+		return len == ll || s[ll] == ':' || s[ll] == '/';
+	return 0;
 }

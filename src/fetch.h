@@ -31,4 +31,9 @@ cg_code cg__fetch(const char *url, const struct cg_fetch_opts *o,
 
 void cg__fetch_result_free(struct cg_fetch_result *res);
 
+/* 1 when `s` (len bytes) may be fetched: https://, or with insecure_http
+ * http://127.0.0.1 followed by ':', '/' or nothing. Case-insensitive
+ * scheme; no spaces or control bytes. */
+int cg__uri_allowed(const char *s, size_t len, int insecure_http);
+
 #endif

@@ -119,8 +119,11 @@ cg__keysource_adopt(struct cg_keysource *to, const struct cg_keysource *from)
 	    strcmp(to->issuer, f->issuer) != 0)
 		return;
 	pthread_mutex_lock(&f->lock);
-	if (f->cur != NULL) {
+	if (f->cur != NULL && (to->cur == NULL || f->fetched_at >= to->fetched_at)) {
 		f->cur->refs++;
+		/* A set `to` loaded from its cache file gives way to the
+		 * running one, which is at least as recent. */
+		snap_put(to->cur);
 		to->cur = f->cur;
 		to->fetched_at = f->fetched_at;
 		to->next_due = f->next_due;
@@ -240,8 +243,7 @@ discover(struct cg_keysource *s, const struct cg_fetch_opts *o, char **uri,
 		rc = CG_ERR_KEYSET;
 	} else if (cg_json_string(cg_json_object_get(doc, "jwks_uri"), &ju,
 		       &jl) != CG_OK ||
-	    (strncmp(ju, "https://", 8) != 0 &&
-		!(s->cfg.insecure_http && strncmp(ju, "http://127.0.0.1", 16) == 0))) {
+	    !cg__uri_allowed(ju, jl, s->cfg.insecure_http)) {
 		snprintf(why, whysz, "discovery: no https jwks_uri");
 		rc = CG_ERR_KEYSET;
 	} else if ((*uri = cg__strndup(ju, jl)) == NULL) {
@@ -372,7 +374,10 @@ cg__keysource_refresh(struct cg_keysource *s, int64_t now, int force,
 		}
 	}
 	if (rc == CG_OK) {
-		install(s, ks, now, now + clamp_refresh(s, res.max_age));
+		/* Refresh before the set can go stale, whatever max-age says. */
+		int64_t next = clamp_refresh(s, res.max_age);
+		int64_t half = s->cfg.stale_for / 2 > 0 ? s->cfg.stale_for / 2 : 1;
+		install(s, ks, now, now + (next < half ? next : half));
 		pthread_mutex_lock(&s->lock);
 		free(s->resolved_uri);
 		s->resolved_uri = disc;
@@ -388,10 +393,12 @@ cg__keysource_refresh(struct cg_keysource *s, int64_t now, int force,
 	s->next_due = now + (s->cfg.refresh < 30 ? s->cfg.refresh : 30);
 	has = s->cur != NULL && now - s->fetched_at <= s->cfg.stale_for;
 	pthread_mutex_unlock(&s->lock);
-	cg__err(err, rc == CG_ERR_NOMEM ? CG_ERR_NOMEM : CG_ERR_KEYSET,
-	    CG_NO_OFFSET, "issuer %s: key set not refreshed: %s",
-	    s->issuer_name, why);
-	return has ? CG_OK : (rc == CG_ERR_NOMEM ? CG_ERR_NOMEM : CG_ERR_KEYSET);
+	/* A failed fetch is reported even while the previous set serves:
+	 * the caller logs it (has says whether decisions still have keys). */
+	return cg__err(err, rc == CG_ERR_NOMEM ? CG_ERR_NOMEM : CG_ERR_KEYSET,
+	    CG_NO_OFFSET, "issuer %s: key set not refreshed%s: %s",
+	    s->issuer_name, has ? " (the previous set keeps serving)" : "",
+	    why);
 }
 
 void

@@ -51,9 +51,11 @@ void cg__keysource_release(struct cg_keysource *s, struct cg_keyref *r);
  * at most once per miss_interval. */
 void cg__keysource_kid_miss(struct cg_keysource *s, int64_t now);
 
-/* Fetches now if due (or if `force`); returns CG_OK when the source has a
- * usable set afterwards. Called by the fetcher thread, and once by the
- * CLI. Blocks for at most the configured timeout. */
+/* Fetches now if due (or if `force`). CG_OK when the fetch succeeded or
+ * none was due and a usable set is held; an error (with the reason in
+ * err) when the fetch failed, even if the previous set still serves.
+ * Called by the fetcher thread, and once by the CLI. Blocks for at most
+ * the configured timeout. */
 cg_code cg__keysource_refresh(struct cg_keysource *s, int64_t now, int force,
     struct cg_error *err);
 

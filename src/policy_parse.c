@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sys/stat.h>
 
@@ -38,6 +39,7 @@
 #include "internal.h"
 #include "cg_limits.h"
 #include "policy.h"
+#include "fetch.h"
 #include "keysource.h"
 #include "store.h"
 
@@ -936,22 +938,19 @@ parse_types(struct pctx *c, const struct ynode *v, struct cg_strlist *out)
 	return CG_OK;
 }
 
-/* Remote key sets may only be fetched over TLS, or from this machine. */
+/* Remote key sets may only be fetched over TLS, or from this machine
+ * (the http form is accepted here and refused below without
+ * insecure_http, so the message can say why). */
 static int
 valid_jwks_uri(const char *s, size_t len)
 {
-	static const char https[] = "https://";
-	static const char local[] = "http://127.0.0.1";
-	const size_t hl = sizeof(https) - 1, ll = sizeof(local) - 1;
+	return cg__uri_allowed(s, len, 1);
+}
 
-	if (!no_space_ctl(s, len))
-		return 0;
-	if (len > hl && ascii_casecmp(s, hl, https) == 0)
-		return s[hl] != '/';
-	/* "http://127.0.0.1.evil.example" is not this machine. */
-	if (len >= ll && ascii_casecmp(s, ll, local) == 0)
-		return len == ll || s[ll] == ':' || s[ll] == '/';
-	return 0;
+static int
+is_http(const char *s)
+{
+	return strncasecmp(s, "http:", 5) == 0;
 }
 
 static cg_code
@@ -1031,7 +1030,7 @@ parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
 			    "discovery: true takes jwks_uri from the issuer's "
 			    "discovery document; remove jwks_file/jwks_uri");
 		if (!valid_jwks_uri(is->iss, is->iss_len) ||
-		    (strncmp(is->iss, "http:", 5) == 0 && !is->insecure_http))
+		    (is_http(is->iss) && !is->insecure_http))
 			return fail(c, f[IF_ISSUER].val, "issuer",
 			    "discovery needs an https:// issuer");
 		set_pos(&is->keys_pos, f[IF_DISCOVERY].val);
@@ -1061,7 +1060,7 @@ parse_issuer(struct pctx *c, const struct ynode *k, const struct ynode *v,
 			return fail(c, f[IF_JWKS_URI].val, "jwks_uri",
 			    "must start with https:// or http://127.0.0.1");
 		/* Plain http only for this machine, and only when asked. */
-		if (strncmp(s, "http:", 5) == 0 && !is->insecure_http)
+		if (is_http(s) && !is->insecure_http)
 			return fail(c, f[IF_JWKS_URI].val, "jwks_uri",
 			    "http:// needs insecure_http: true (and is only "
 			    "for 127.0.0.1)");
