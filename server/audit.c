@@ -116,6 +116,12 @@ srv_audit_write(const char *line, size_t len)
 	pthread_mutex_unlock(&lock);
 }
 
+int
+srv_audit_enabled(void)
+{
+	return fd >= 0;
+}
+
 void
 srv_audit_close(void)
 {

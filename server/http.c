@@ -179,6 +179,8 @@ audit(const struct cg_decision *d, const char *reason, const char *method,
 	char *line;
 	size_t len;
 
+	if (!srv_audit_enabled())
+		return;
 	client_addr(c, addr, sizeof(addr));
 	r.time_ms = wall_ms();
 	r.method = method;
@@ -325,9 +327,9 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 		tok = "duplicate Authorization headers";
 		toklen = strlen(tok);
 	}
-	if (cg_decide_cached(s->pol, s->pol->zones[zi].name, tok, toklen,
-		(int64_t)time(NULL), srv_state_store(), srv_state_cache(), &d,
-		&err) != CG_OK) {
+	if (cg__decide(s->pol, s->pol->zones[zi].name, tok, toklen,
+		(int64_t)time(NULL), srv_state_store(), srv_state_cache(),
+		srv_audit_enabled(), &d, &err) != CG_OK) {
 		srv_state_release(s);
 		return MHD_NO; /* out of memory: drop the connection */
 	}

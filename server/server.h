@@ -58,6 +58,8 @@ int srv_audit_open(const char *path); /* NULL: no audit; "-": stdout */
 /* Takes a complete line (with its newline). */
 void srv_audit_write(const char *line, size_t len);
 void srv_audit_close(void);
+/* 1 when an audit log is open. */
+int srv_audit_enabled(void);
 
 /* ---- HTTP (http.c) --------------------------------------------------- */
 struct srv_config {

@@ -973,7 +973,8 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 	default:
 		return deny(c, CG_REASON_TOKEN_MALFORMED, "%s", err.msg);
 	}
-	if (set_str(c->d->audit, "token_sha256", cg_token_sha256_hex(c->tok),
+	if (c->d->audit != NULL &&
+	    set_str(c->d->audit, "token_sha256", cg_token_sha256_hex(c->tok),
 		64) != 0) {
 		*oom = 1;
 		return CG_REASON_OK;
@@ -985,7 +986,7 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 	    (r = verify_signature(c)) != CG_REASON_OK)
 		return r;
 	/* From here on the claims are authentic, and worth auditing. */
-	if (record_verified(c) != 0) {
+	if (c->d->audit != NULL && record_verified(c) != 0) {
 		*oom = 1;
 		return CG_REASON_OK;
 	}
@@ -1040,6 +1041,17 @@ cg_decide_cached(const struct cg_policy *pol, const char *zone,
     const char *token, size_t len, int64_t now, struct cg_store *store,
     struct cg_vcache *cache, struct cg_decision **out, struct cg_error *err)
 {
+	return cg__decide(pol, zone, token, len, now, store, cache, 0, out,
+	    err);
+}
+
+/* The audit fields cost a dozen allocations: recorded only for callers
+ * that write an audit line (serve with --audit). */
+cg_code
+cg__decide(const struct cg_policy *pol, const char *zone, const char *token,
+    size_t len, int64_t now, struct cg_store *store, struct cg_vcache *cache,
+    int want_audit, struct cg_decision **out, struct cg_error *err)
+{
 	struct ctx c;
 	long zi;
 	int oom;
@@ -1068,7 +1080,7 @@ cg_decide_cached(const struct cg_policy *pol, const char *zone,
 	if ((c.d = cg__calloc(1, sizeof(*c.d))) == NULL ||
 	    (c.d->zone = cg__strdup(c.zone->name)) == NULL ||
 	    (c.d->claims = cg__json_new_object()) == NULL ||
-	    (c.d->audit = cg__json_new_object()) == NULL)
+	    (want_audit && (c.d->audit = cg__json_new_object()) == NULL))
 		goto nomem;
 	run(&c, token, len, &oom);
 	cg_token_free(c.tok);

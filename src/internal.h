@@ -145,6 +145,12 @@ cg_alg_set cg__key_fits(const struct cg_key *k);
 /* The provenance object of an allow, NULL on deny. Borrowed. */
 const struct cg_json *cg__decision_provenance(const struct cg_decision *d);
 
+/* cg_decide_cached(), recording the audit fields when want_audit. */
+cg_code cg__decide(const struct cg_policy *pol, const char *zone,
+    const char *token, size_t len, int64_t now, struct cg_store *store,
+    struct cg_vcache *cache, int want_audit, struct cg_decision **out,
+    struct cg_error *err);
+
 /* Audit fields recorded by the engine (token hash; identity once the
  * signature verified). Borrowed. */
 const struct cg_json *cg__decision_audit(const struct cg_decision *d);
