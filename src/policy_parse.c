@@ -1326,6 +1326,115 @@ parens_balanced(const char *s)
 	return depth == 0;
 }
 
+/*
+ * An estimate of the size of the tree glibc's regcomp builds: it copies a
+ * subexpression once per repetition of an interval ({m,n}: n copies) and
+ * once more for '+', so stacked or nested repetitions grow exponentially
+ * ("a+++...", "(a{0,255}){0,255}" exhaust memory in a few dozen bytes).
+ * The estimate multiplies along nesting and adds along sequences; the
+ * policy refuses a pattern above PATTERN_COST_MAX. Bracket expressions
+ * and escapes count as one atom.
+ */
+#define PATTERN_COST_MAX 4096.0
+
+static double pattern_cost_seq(const char **p, int depth);
+
+static double
+pattern_quantifiers(const char **p, double cost)
+{
+	for (;;) {
+		const char *q = *p;
+		if (*q == '*' || *q == '?') {
+			(*p)++;
+		} else if (*q == '+') {
+			cost *= 2;
+			(*p)++;
+		} else if (*q == '{') {
+			double lo = 0, hi = -1;
+			q++;
+			while (*q >= '0' && *q <= '9' && lo < 1e6)
+				lo = lo * 10 + (*q++ - '0');
+			if (*q == ',') {
+				q++;
+				if (*q >= '0' && *q <= '9') {
+					hi = 0;
+					while (*q >= '0' && *q <= '9' && hi < 1e6)
+						hi = hi * 10 + (*q++ - '0');
+				}
+			} else {
+				hi = lo;
+			}
+			while (*q != '\0' && *q != '}')
+				q++;
+			if (*q == '}')
+				q++;
+			*p = q;
+			cost *= (hi > lo ? hi : lo) + 1;
+		} else {
+			return cost;
+		}
+	}
+}
+
+static double
+pattern_atom(const char **p, int depth)
+{
+	const char *q = *p;
+	double cost = 1;
+
+	if (*q == '(') {
+		q++;
+		cost = depth > 32 ? PATTERN_COST_MAX * 2
+				  : pattern_cost_seq(&q, depth + 1) + 1;
+		if (*q == ')')
+			q++;
+	} else if (*q == '[') {
+		q++;
+		if (*q == '^')
+			q++;
+		if (*q == ']')
+			q++;
+		while (*q != '\0' && *q != ']') {
+			if (*q == '[' && (q[1] == ':' || q[1] == '.' ||
+					     q[1] == '=')) {
+				char end = q[1];
+				q += 2;
+				while (*q != '\0' && !(*q == end && q[1] == ']'))
+					q++;
+				if (*q != '\0')
+					q += 2;
+				continue;
+			}
+			q++;
+		}
+		if (*q == ']')
+			q++;
+	} else if (*q == '\\' && q[1] != '\0') {
+		q += 2;
+	} else {
+		q++;
+	}
+	*p = q;
+	return pattern_quantifiers(p, cost);
+}
+
+static double
+pattern_cost_seq(const char **p, int depth)
+{
+	double total = 0;
+
+	while (**p != '\0' && **p != ')') {
+		if (**p == '|') {
+			(*p)++;
+			continue;
+		}
+		total += pattern_atom(p, depth);
+		if (total > PATTERN_COST_MAX)
+			return total;
+	}
+	return total;
+}
+
 static cg_code
 parse_pattern(struct pctx *c, const struct ynode *v,
     struct cg_claim_rule *r)
@@ -1342,6 +1451,17 @@ parse_pattern(struct pctx *c, const struct ynode *v,
 	if (v->len > CG_LIMIT_PATTERN_BYTES)
 		return fail(c, v, "pattern", "longer than %u bytes",
 		    CG_LIMIT_PATTERN_BYTES);
+	if (!parens_balanced(s))
+		return fail(c, v, "pattern",
+		    "invalid pattern: unbalanced parentheses");
+	{
+		const char *q = s;
+		if (pattern_cost_seq(&q, 0) > PATTERN_COST_MAX)
+			return fail(c, v, "pattern",
+			    "too many repetitions (stacked or nested "
+			    "quantifiers, or large {m,n}): compiling it could "
+			    "exhaust memory");
+	}
 	e = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
 	if (e != 0) {
 		regerror(e, &re, why, sizeof(why));

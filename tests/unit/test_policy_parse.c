@@ -374,6 +374,20 @@ static const struct err_case err_cases[] = {
 	    ZHDR "    claims:\n      x: { pattern: \"a)|(b)\" }\n",
 	    CG_ERR_POLICY, "p.yaml:12:21: zones.z.claims.x.pattern: invalid "
 	    "pattern: unbalanced parentheses" },
+	/* Patterns whose compiled form would grow exponentially (found by
+	 * fuzz_policy: glibc's regcomp copies repeated subexpressions). */
+	{ "pattern-stacked-plus",
+	    ZHDR "    claims:\n      x: { pattern: \"a++++++++++++++++\" }\n",
+	    CG_ERR_POLICY, "p.yaml:12:21: zones.z.claims.x.pattern: too many "
+	    "repetitions" },
+	{ "pattern-nested-interval",
+	    ZHDR "    claims:\n      x: { pattern: \"(a{0,255}){0,255}\" }\n",
+	    CG_ERR_POLICY, "p.yaml:12:21: zones.z.claims.x.pattern: too many "
+	    "repetitions" },
+	{ "pattern-large-interval",
+	    ZHDR "    claims:\n      x: { pattern: \"a{1,32767}\" }\n",
+	    CG_ERR_POLICY, "p.yaml:12:21: zones.z.claims.x.pattern: too many "
+	    "repetitions" },
 	{ "pattern-empty", ZHDR "    claims:\n      x: { pattern: '' }\n",
 	    CG_ERR_POLICY,
 	    "p.yaml:12:21: zones.z.claims.x.pattern: must not be empty" },
