@@ -256,6 +256,14 @@ load_key(const struct cg_json *jwk, struct cg_key *k, unsigned char *b1,
 		if (!member_bytes(jwk, "n", b1, MEMBER_MAX, &l1, why, whysz) ||
 		    !member_bytes(jwk, "e", b2, MEMBER_MAX, &l2, why, whysz))
 			return CG_ERR_KEYSET;
+		/* RFC 7518 6.3.1: minimal big-endian encodings. A zero byte
+		 * in front would give the same key another thumbprint, and
+		 * revocation by jkt or lint's shared-key check could miss it. */
+		if ((l1 > 1 && b1[0] == 0) || (l2 > 1 && b2[0] == 0)) {
+			snprintf(why, whysz, "RSA \"n\" or \"e\" has leading "
+					     "zero bytes");
+			return CG_ERR_KEYSET;
+		}
 		rc = cg__pk_rsa(b1, l1, b2, l2, &k->pk, &k->bits, why, whysz);
 		if (rc != CG_OK)
 			return rc;
