@@ -21,4 +21,6 @@ echo "== build (release, -Werror) and unit tests under valgrind memcheck"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 vg=$("$top/scripts/build.sh" valgrind)
 (cd "$vg" && ctest --output-on-failure -j2 -L unit)
+echo "== hardening of the release binary"
+"$top/scripts/check-hardening.sh" "$vg/claimgate"
 echo "== all tests passed"
