@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/bench_serve.sh - `claimgate serve` under wrk on loopback, beside the
+# HTTP ceiling of this machine (nginx `return 200`, one worker) and a
+# minimal Node service verifying with fast-jwt (npm), in one run.
+# The server is pinned to CPU 0 and wrk to CPU 1 (taskset).
+#   bench/bench_serve.sh [SECONDS]          (default 10 per cell)
+# Needs: wrk, nginx (Debian), node + npm (fast-jwt is installed into
+# build/bench-serve). Prints a Markdown table; never gates anything.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-10}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+bin="$("$top/scripts/build.sh" release)/claimgate"
+nodedir="$top/build/bench-serve"
+mkdir -p "$nodedir"
+[ -d "$nodedir/node_modules/fast-jwt" ] || (cd "$nodedir" && npm install --silent fast-jwt@6 >/dev/null)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
+run_wrk() { # URL [LUA] -> "req/s p50 p99"
+  local out
+  out=$(TOKENS="${TOKENS:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
+  awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
+}
+cd "$work"
+# nginx ceiling
+np=$(free_port)
+mkdir -p ng/logs
+cat >ng/nginx.conf <<NG
+worker_processes 1; daemon off; pid $work/ng/nginx.pid; error_log $work/ng/logs/error.log;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$np; location / { return 200; } } }
+NG
+taskset -c 0 nginx -p "$work/ng" -c "$work/ng/nginx.conf" & pids+=($!)
+wait_port "$np"
+read -r ng_rps ng_p50 ng_p99 < <(run_wrk "http://127.0.0.1:$np/")
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+echo "| server | alg | tokens | req/s | p50 | p99 | vs nginx |"
+echo "|---|---|---|---:|---:|---:|---:|"
+echo "| nginx \`return 200\`, 1 worker | - | - | $ng_rps | $ng_p50 | $ng_p99 | 100% |"
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
+for alg in HS256 RS256 ES256; do
+  "$bin" keygen -a "$alg" --kid k -o "$alg.key" --jwks "$alg.jwks.json" >/dev/null
+  cat >"$alg.yaml" <<Y
+version: 1
+issuers:
+  sso: { issuer: https://sso.example.com, jwks_file: $alg.jwks.json, algorithms: [$alg], max_lifetime: 1h }
+zones:
+  api:
+    audience: https://api.example.com
+    accept: [sso]
+    max_age: 1h
+    claims: { sub: {}, roles: { claim: scope, split: space } }
+    forward: { X-Auth-Subject: sub, X-Auth-Roles: roles }
+Y
+  for i in $(seq 1 2000); do
+    "$bin" mint -k "$alg.key" -a "$alg" --kid k --iss https://sso.example.com --sub "user$i" --aud https://api.example.com --scope "read write" --ttl 30m
+  done >"$alg.tokens"
+  one=$(head -1 "$alg.tokens")
+  sp=$(free_port)
+  taskset -c 0 "$bin" serve -p "$alg.yaml" --listen "127.0.0.1:$sp" --threads 1 2>/dev/null & pids+=($!)
+  wait_port "$sp"
+  read -r a b c < <(AUTH="Authorization: Bearer $one" run_wrk "http://127.0.0.1:$sp/v1/authorize?zone=api")
+  echo "| claimgate serve (1 thread) | $alg | 1 repeated (cache hits) | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  read -r a b c < <(TOKENS="$alg.tokens" run_wrk "http://127.0.0.1:$sp/v1/authorize?zone=api" "$top/bench/serve/rotate.lua")
+  echo "| claimgate serve (1 thread) | $alg | 2000 distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  if [ "$alg" != HS256 ]; then
+    openssl pkey -in "$alg.key" -pubout -out "$alg.pub.pem" 2>/dev/null
+    key="$alg.pub.pem"
+  else
+    key="$alg.secret"
+    python3 -c 'import json,base64,sys; k=json.load(open(sys.argv[1]))["k"]; sys.stdout.buffer.write(base64.urlsafe_b64decode(k+"="*(-len(k)%4)))' "$alg.key" >"$key"
+  fi
+  fp=$(free_port)
+  NODE_PATH="$nodedir/node_modules" taskset -c 0 node "$top/bench/serve/fastjwt_server.js" "$fp" "$key" "$alg" & pids+=($!)
+  wait_port "$fp" || true
+  read -r a b c < <(TOKENS="$alg.tokens" run_wrk "http://127.0.0.1:$fp/v1/authorize?zone=api" "$top/bench/serve/rotate.lua")
+  echo "| Node http + fast-jwt (no cache) | $alg | 2000 distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+done
