@@ -580,7 +580,7 @@ static cg_code
 dup_str(struct pctx *c, const struct ynode *v, const char *field,
     char **out)
 {
-	const char *s;
+	const char *s = NULL;
 	cg_code rc = get_str(c, v, field, 1, &s);
 
 	if (rc != CG_OK)
