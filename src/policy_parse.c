@@ -780,6 +780,25 @@ no_space_ctl(const char *s, size_t len)
 
 /* ---- durations, typ ------------------------------------------------------ */
 
+/* 1*DIGIT at s, at most `max` (the loop stops before any overflow);
+ * *end is the index after the digits. */
+static int
+parse_digits(const char *s, int64_t max, int64_t *v, size_t *end)
+{
+	size_t i = 0;
+
+	*v = 0;
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		*v = *v * 10 + (s[i] - '0');
+		if (*v > max)
+			return -1;
+	}
+	*end = i;
+	return 0;
+}
+
 /*
  * Grammar: 1*DIGIT [ "s" / "m" / "h" / "d" ]. No sign, no fraction, no
  * space, no upper-case unit; at most CG_LIMIT_DURATION_MAX seconds (the
@@ -788,16 +807,11 @@ no_space_ctl(const char *s, size_t len)
 int
 cg__duration_parse(const char *s, int64_t *secs)
 {
-	int64_t v = 0, unit;
-	size_t i = 0;
+	int64_t v, unit;
+	size_t i;
 
-	if (s == NULL || secs == NULL || s[0] < '0' || s[0] > '9')
+	if (secs == NULL || parse_digits(s, CG_LIMIT_DURATION_MAX, &v, &i) != 0)
 		return -1;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		v = v * 10 + (s[i] - '0');
-		if (v > CG_LIMIT_DURATION_MAX)
-			return -1;
-	}
 	switch (s[i]) {
 	case '\0':
 	case 's':
@@ -830,16 +844,12 @@ cg__duration_parse(const char *s, int64_t *secs)
 int
 cg__duration_ms_parse(const char *s, int64_t *ms)
 {
-	int64_t v = 0, secs;
-	size_t i = 0;
+	int64_t v, secs;
+	size_t i;
 
-	if (s == NULL || ms == NULL || s[0] < '0' || s[0] > '9')
+	if (ms == NULL ||
+	    parse_digits(s, (int64_t)CG_LIMIT_DURATION_MAX * 1000, &v, &i) != 0)
 		return -1;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		v = v * 10 + (s[i] - '0');
-		if (v > (int64_t)CG_LIMIT_DURATION_MAX * 1000)
-			return -1;
-	}
 	if (s[i] == 'm' && s[i + 1] == 's' && s[i + 2] == '\0') {
 		*ms = v;
 		return 0;
