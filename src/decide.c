@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "jnode.h"
 #include "keysource.h"
 #include "policy.h"
 #include "store.h"
@@ -17,14 +18,37 @@
 /* NumericDate range (contract section 3): 0 to 9999-12-31T23:59:59Z. */
 #define NUMERIC_DATE_MAX 253402300799.0
 
+/*
+ * One trusted claim of an allowed decision: a value of the token passed
+ * through as it is (v), or items (strings from the token or mapped by the
+ * policy, or token values kept in a list), written as one string or as a
+ * list. Everything borrowed lives in the token the decision holds or in
+ * its arena, never in the policy.
+ */
+struct tclaim {
+	const char *name;
+	const struct cg_json *v;
+	struct cg_titem *it;
+	size_t n;
+	int list;
+};
+
 struct cg_decision {
 	cg_reason reason;
 	char detail[200];
-	char *zone;
-	struct cg_json *claims;	    /* trusted claims, always an object */
-	struct cg_json *provenance; /* NULL on deny */
-	struct cg_json *audit;	    /* fields for the audit log */
+	char *zone;             /* arena */
+	struct cg_arena *arena; /* names, mapped strings, lists */
+	struct cg_token *tok;   /* held by an allowed decision */
+	struct tclaim *tc;      /* trusted claims, in the zone's order */
+	size_t ntc;
+	const char *issuer;         /* arena; allowed decisions */
+	char jkt[44];               /* thumbprint of the verifying key, or "" */
+	struct cg_json *claims;     /* built on first cg_decision_claims() */
+	struct cg_json *provenance; /* built on first use */
+	struct cg_json *audit;      /* fields for the audit log */
 };
+
+#define ARENA_HINT 2048
 
 /* see claimgate.h */
 void
@@ -35,7 +59,8 @@ cg_decision_free(struct cg_decision *d)
 	cg__json_free(d->claims);
 	cg__json_free(d->provenance);
 	cg__json_free(d->audit);
-	free(d->zone);
+	cg_token_free(d->tok);
+	cg__arena_free(d->arena);
 	free(d);
 }
 
@@ -73,50 +98,287 @@ cg_decision_zone(const struct cg_decision *d)
 	return d == NULL ? NULL : d->zone;
 }
 
+int
+cg__decision_claim(const struct cg_decision *d, const char *name,
+    const struct cg_json **v, const struct cg_titem **items, size_t *n,
+    int *list)
+{
+	size_t i;
+
+	for (i = 0; d != NULL && i < d->ntc; i++) {
+		if (strcmp(d->tc[i].name, name) != 0)
+			continue;
+		*v = d->tc[i].v;
+		*items = d->tc[i].it;
+		*n = d->tc[i].n;
+		*list = d->tc[i].list;
+		return 0;
+	}
+	return -1;
+}
+
+static struct cg_json *
+item_json(const struct cg_titem *it)
+{
+	return it->v != NULL ? cg__json_incref(it->v)
+	                     : cg__json_new_string(it->s, it->len);
+}
+
+/* The trusted claims as a jansson object. */
+static struct cg_json *
+claims_json(const struct cg_decision *d)
+{
+	struct cg_json *o, *v, *list;
+	size_t i, j;
+	int bad = 0;
+
+	if ((o = cg__json_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i < d->ntc && !bad; i++) {
+		const struct tclaim *t = &d->tc[i];
+		if (t->v != NULL) {
+			v = cg__json_incref(t->v);
+		} else if (!t->list) {
+			v = item_json(&t->it[0]);
+		} else if ((v = list = cg__json_new_array()) != NULL) {
+			for (j = 0; j < t->n && !bad; j++)
+				bad |= cg__json_array_append(
+				    list, item_json(&t->it[j]));
+		}
+		bad |= v == NULL || cg__json_object_set(o, t->name, v) != 0;
+	}
+	if (bad) {
+		cg__json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* see claimgate.h */
 const struct cg_json *
 cg_decision_claims(const struct cg_decision *d)
 {
-	return d == NULL ? NULL : d->claims;
+	struct cg_decision *m = (struct cg_decision *)(uintptr_t)d;
+
+	if (d == NULL)
+		return NULL;
+	/* Built on first request: the request path writes the decision
+	 * without it (cg_decision_to_json, forward headers). */
+	if (m->claims == NULL)
+		m->claims = claims_json(d);
+	return m->claims;
+}
+
+static int
+set_str(struct cg_json *o, const char *name, const char *s, size_t len)
+{
+	return cg__json_object_set(o, name, cg__json_new_string(s, len));
+}
+
+/* The provenance members of an allowed decision, in order: name and
+ * string (NULL when absent); the delegation chain is separate. */
+struct prov {
+	const char *name[7];
+	const char *val[7];
+	size_t len[7];
+	size_t n;
+};
+
+static void
+prov_fields(const struct cg_decision *d, struct prov *p)
+{
+	const char *s;
+	size_t len;
+
+	p->n = 0;
+#define PUT(nm, str, l)                                                        \
+	do {                                                                   \
+		p->name[p->n] = (nm);                                          \
+		p->val[p->n] = (str);                                          \
+		p->len[p->n++] = (l);                                          \
+	} while (0)
+	PUT("issuer", d->issuer, strlen(d->issuer));
+	(void)cg_json_string(cg_token_claim(d->tok, "iss"), &s, &len);
+	PUT("iss", s, len);
+	s = cg_token_alg_name(d->tok);
+	PUT("alg", s, strlen(s));
+	if ((s = cg_token_kid(d->tok)) != NULL)
+		PUT("kid", s, strlen(s));
+	if (d->jkt[0] != '\0')
+		PUT("jkt", d->jkt, strlen(d->jkt));
+	if (cg_json_string(cg_token_claim(d->tok, "jti"), &s, &len) == CG_OK)
+		PUT("jti", s, len);
+	s = cg_token_sha256_hex(d->tok);
+	PUT("token_sha256", s, 64);
+#undef PUT
+}
+
+/* The delegation chain, outermost first: the current actor, then who it
+ * acted for. Calls fn for each actor's sub. */
+static void
+each_actor(const struct cg_token *t, void (*fn)(void *, const char *, size_t),
+    void *ctx)
+{
+	const struct cg_json *act;
+	const char *s;
+	size_t len;
+
+	for (act = cg_token_claim(t, "act"); act != NULL;
+	     act = cg_json_object_get(act, "act"))
+		if (cg_json_string(cg_json_object_get(act, "sub"), &s, &len) ==
+		    CG_OK)
+			fn(ctx, s, len);
+}
+
+struct chain_ctx {
+	struct cg_json *arr;
+	int bad;
+};
+
+static void
+chain_append(void *ctx, const char *s, size_t len)
+{
+	struct chain_ctx *c = ctx;
+
+	c->bad |= cg__json_array_append(c->arr, cg__json_new_string(s, len));
+}
+
+static struct cg_json *
+provenance_json(const struct cg_decision *d)
+{
+	struct chain_ctx cc;
+	struct cg_json *p;
+	struct prov f;
+	size_t i;
+	int bad = 0;
+
+	if ((p = cg__json_new_object()) == NULL)
+		return NULL;
+	prov_fields(d, &f);
+	for (i = 0; i < f.n; i++)
+		bad |= set_str(p, f.name[i], f.val[i], f.len[i]);
+	cc.bad = (cc.arr = cg__json_new_array()) == NULL;
+	if (!cc.bad)
+		each_actor(d->tok, chain_append, &cc);
+	bad |= cc.bad || cg__json_object_set(p, "delegation", cc.arr) != 0;
+	if (bad) {
+		cg__json_free(p);
+		return NULL;
+	}
+	return p;
 }
 
 const struct cg_json *
 cg__decision_provenance(const struct cg_decision *d)
 {
-	return d == NULL ? NULL : d->provenance;
+	struct cg_decision *m = (struct cg_decision *)(uintptr_t)d;
+
+	if (d == NULL || d->reason != CG_REASON_OK)
+		return NULL;
+	if (m->provenance == NULL)
+		m->provenance = provenance_json(d);
+	return m->provenance;
+}
+
+/* ---- the decision as JSON, written directly ---- */
+
+static void
+put_member(struct cg_buf *b, int first, const char *name)
+{
+	if (!first)
+		cg__buf_put(b, ",", 1);
+	cg__buf_json_string(b, name, strlen(name));
+	cg__buf_put(b, ":", 1);
+}
+
+/* A token value as cg__json_dump_compact writes it (numbers exactly as
+ * the jansson path prints them). */
+static void
+put_value(struct cg_buf *b, const struct cg_json *v)
+{
+	char *s = cg__json_dump_compact(v);
+
+	if (s == NULL) {
+		b->oom = 1;
+		return;
+	}
+	cg__buf_puts(b, s);
+	free(s);
+}
+
+static void
+put_item(struct cg_buf *b, const struct cg_titem *it)
+{
+	if (it->v != NULL)
+		put_value(b, it->v);
+	else
+		cg__buf_json_string(b, it->s, it->len);
+}
+
+static void
+chain_put(void *ctx, const char *s, size_t len)
+{
+	struct cg_buf *b = ctx;
+
+	if (b->len > 0 && b->p[b->len - 1] != '[')
+		cg__buf_put(b, ",", 1);
+	cg__buf_json_string(b, s, len);
 }
 
 /* see claimgate.h */
 char *
 cg_decision_to_json(const struct cg_decision *d)
 {
-	struct cg_json *o;
-	char *s = NULL;
-	int bad = 0;
+	struct cg_buf b = {0};
+	const char *r;
+	size_t i, j;
 
-	if (d == NULL || (o = cg__json_new_object()) == NULL)
+	if (d == NULL)
 		return NULL;
-	bad |= cg__json_object_set(o, "decision",
-	    cg__json_new_string(d->reason == CG_REASON_OK ? "allow" : "deny",
-		d->reason == CG_REASON_OK ? 5 : 4));
-	bad |= cg__json_object_set(o, "reason",
-	    cg__json_new_string(cg_reason_name(d->reason),
-		strlen(cg_reason_name(d->reason))));
-	bad |= cg__json_object_set(o, "zone",
-	    cg__json_new_string(d->zone, strlen(d->zone)));
-	if (d->reason == CG_REASON_OK) {
-		bad |= cg__json_object_set(o, "claims",
-		    cg__json_incref(d->claims));
-		bad |= cg__json_object_set(o, "provenance",
-		    cg__json_incref(d->provenance));
-	} else {
-		bad |= cg__json_object_set(o, "detail",
-		    cg__json_new_string(d->detail, strlen(d->detail)));
+	r = cg_reason_name(d->reason);
+	cg__buf_puts(&b, d->reason == CG_REASON_OK
+	                     ? "{\"decision\":\"allow\",\"reason\":"
+	                     : "{\"decision\":\"deny\",\"reason\":");
+	cg__buf_json_string(&b, r, strlen(r));
+	put_member(&b, 0, "zone");
+	cg__buf_json_string(&b, d->zone, strlen(d->zone));
+	if (d->reason != CG_REASON_OK) {
+		put_member(&b, 0, "detail");
+		cg__buf_json_string(&b, d->detail, strlen(d->detail));
+		cg__buf_put(&b, "}", 1);
+		return cg__buf_finish(&b);
 	}
-	if (!bad)
-		s = cg__json_dump_compact(o);
-	cg__json_free(o);
-	return s;
+	cg__buf_puts(&b, ",\"claims\":{");
+	for (i = 0; i < d->ntc; i++) {
+		const struct tclaim *t = &d->tc[i];
+		put_member(&b, i == 0, t->name);
+		if (t->v != NULL) {
+			put_value(&b, t->v);
+		} else if (!t->list) {
+			put_item(&b, &t->it[0]);
+		} else {
+			cg__buf_put(&b, "[", 1);
+			for (j = 0; j < t->n; j++) {
+				if (j > 0)
+					cg__buf_put(&b, ",", 1);
+				put_item(&b, &t->it[j]);
+			}
+			cg__buf_put(&b, "]", 1);
+		}
+	}
+	cg__buf_puts(&b, "},\"provenance\":{");
+	{
+		struct prov f;
+		prov_fields(d, &f);
+		for (i = 0; i < f.n; i++) {
+			put_member(&b, i == 0, f.name[i]);
+			cg__buf_json_string(&b, f.val[i], f.len[i]);
+		}
+	}
+	cg__buf_puts(&b, ",\"delegation\":[");
+	each_actor(d->tok, chain_put, &b);
+	cg__buf_puts(&b, "]}}");
+	return cg__buf_finish(&b);
 }
 
 /* ---- the steps ---------------------------------------------------- */
@@ -130,16 +392,18 @@ struct ctx {
 	int64_t now;
 	struct cg_store *store;
 	struct cg_decision *d;
-	struct cg_vcache *cache;	/* verified-token cache, or NULL */
-	const struct cg_keyset *keys;	/* the issuer's set for this decision */
-	struct cg_keyref *keyref;	/* held while `keys` is a remote set */
+	struct cg_vcache *cache;      /* verified-token cache, or NULL */
+	int cached;                   /* tok came from the cache, */
+	char cached_jkt[44];          /* verified with this key */
+	const struct cg_keyset *keys; /* the issuer's set for this decision */
+	struct cg_keyref *keyref;     /* held while `keys` is a remote set */
 	size_t key_index;
 	const char *iss;
 	size_t iss_len;
 };
 
-static cg_reason
-deny(struct ctx *c, cg_reason r, const char *fmt, ...) CG_PRINTF(3, 4);
+static cg_reason deny(struct ctx *c, cg_reason r, const char *fmt, ...)
+    CG_PRINTF(3, 4);
 
 static cg_reason
 deny(struct ctx *c, cg_reason r, const char *fmt, ...)
@@ -163,7 +427,7 @@ is_numeric_date(const struct cg_json *v)
 	double d;
 
 	return cg_json_number(v, &d) == CG_OK && d >= 0 &&
-	    d <= NUMERIC_DATE_MAX;
+	       d <= NUMERIC_DATE_MAX;
 }
 
 /* Every level of `act` must be an object with a string `sub`
@@ -176,7 +440,7 @@ act_depth(const struct cg_json *act)
 	while (act != NULL) {
 		if (cg_json_typeof(act) != CG_JSON_OBJECT ||
 		    cg_json_typeof(cg_json_object_get(act, "sub")) !=
-			CG_JSON_STRING)
+		        CG_JSON_STRING)
 			return -1;
 		depth++;
 		act = cg_json_object_get(act, "act");
@@ -206,7 +470,7 @@ check_registered_types(struct ctx *c)
 			ok = cg_json_array_size(v) > 0;
 			for (i = 0; ok && i < cg_json_array_size(v); i++)
 				ok = cg_json_typeof(cg_json_array_get(v, i)) ==
-				    CG_JSON_STRING;
+				     CG_JSON_STRING;
 		}
 		if (!ok)
 			return deny(c, CG_REASON_CLAIM_INVALID,
@@ -316,7 +580,7 @@ check_audience(struct ctx *c)
 		if (!c->zone->audience_exact || n == 1)
 			for (i = 0; i < n; i++)
 				if (cg_json_string(cg_json_array_get(aud, i),
-					&s, &len) == CG_OK &&
+				        &s, &len) == CG_OK &&
 				    len == wlen && memcmp(s, want, len) == 0)
 					return CG_REASON_OK;
 		if (c->zone->audience_exact && n > 1)
@@ -327,12 +591,13 @@ check_audience(struct ctx *c)
 	}
 	return deny(c, CG_REASON_AUDIENCE_MISMATCH,
 	    aud == NULL ? "aud is absent"
-			: "aud does not contain the audience of zone %.64s",
+	                : "aud does not contain the audience of zone %.64s",
 	    c->zone->name);
 }
 
 /* ---- trusted claims ------------------------------------------------ */
 
+/* 1 when the array of JSON values holds the string s. */
 static int
 list_has(const struct cg_json *list, const char *s, size_t len)
 {
@@ -342,20 +607,41 @@ list_has(const struct cg_json *list, const char *s, size_t len)
 		const char *e;
 		size_t elen;
 		if (cg_json_string(cg_json_array_get(list, i), &e, &elen) ==
-			CG_OK &&
+		        CG_OK &&
 		    elen == len && memcmp(e, s, len) == 0)
 			return 1;
 	}
 	return 0;
 }
 
-/* Appends a string once (first appearance wins). 0 ok, -1 no memory. */
 static int
-append_unique(struct cg_json *list, const char *s, size_t len)
+items_have(const struct tclaim *t, const char *s, size_t len)
 {
-	if (list_has(list, s, len))
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->it[i].v == NULL && t->it[i].len == len &&
+		    memcmp(t->it[i].s, s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends a string item once (first appearance wins). The string lives
+ * in the token, or is a policy map value (copied into the arena). */
+static int
+append_unique(
+    struct ctx *c, struct tclaim *t, const char *s, size_t len, int from_policy)
+{
+	if (items_have(t, s, len))
 		return 0;
-	return cg__json_array_append(list, cg__json_new_string(s, len));
+	if (from_policy &&
+	    (s = cg__arena_strndup(&c->d->arena, s, len, ARENA_HINT)) == NULL)
+		return -1;
+	t->it[t->n].s = s;
+	t->it[t->n].len = len;
+	t->it[t->n].v = NULL;
+	t->n++;
+	return 0;
 }
 
 static int
@@ -376,56 +662,65 @@ map_value(const struct cg_claim_rule *r, const char *s)
 	return NULL;
 }
 
-/*
- * Applies one rule to the token's value. Returns a new value (string,
- * list, or a JSON value passed through), NULL when the result is absent,
- * or sets *oom.
- */
-static struct cg_json *
-apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
+/* Items for at most n values. */
+static int
+items_alloc(struct ctx *c, struct tclaim *t, size_t n)
 {
-	struct cg_json *list;
+	t->it = cg__arena_alloc(&c->d->arena, n * sizeof(*t->it), ARENA_HINT);
+	t->n = 0;
+	return t->it == NULL ? -1 : 0;
+}
+
+/*
+ * Applies one rule to the token's value v into *t. Returns 1 when the
+ * result is present, 0 when absent, -1 when out of memory.
+ */
+static int
+apply_rule(struct ctx *c, const struct cg_claim_rule *r,
+    const struct cg_json *v, struct tclaim *t)
+{
 	const char *s;
-	size_t len, i;
+	size_t len, i, n;
 	int transform = r->has_pattern || r->has_map;
 
-	*oom = 0;
+	memset(t, 0, sizeof(*t));
+	t->name = r->name;
 	if (v == NULL || cg_json_typeof(v) == CG_JSON_NULL)
-		return NULL; /* absent */
+		return 0; /* absent */
 	if (cg_json_string(v, &s, &len) == CG_OK && r->split == CG_SPLIT_NONE) {
 		/* A scalar string: pattern, then map. */
 		if (!matches(r, s))
-			return NULL;
-		if (r->has_map) {
-			const char *m = map_value(r, s);
-			if (m == NULL)
-				return NULL;
-			s = m;
-			len = strlen(m);
+			return 0;
+		if (!r->has_map) {
+			t->v = v;
+			return 1;
 		}
-		if ((list = cg__json_new_string(s, len)) == NULL)
-			*oom = 1;
-		return list;
+		if ((s = map_value(r, s)) == NULL)
+			return 0;
+		if (items_alloc(c, t, 1) != 0 ||
+		    append_unique(c, t, s, strlen(s), 1) != 0)
+			return -1;
+		return 1;
 	}
 	if (cg_json_typeof(v) != CG_JSON_STRING &&
 	    cg_json_typeof(v) != CG_JSON_ARRAY) {
 		/* Numbers, booleans and objects pass through untouched, but
 		 * never through a pattern or a map, which speak of strings. */
 		if (transform)
-			return NULL;
-		if ((list = cg__json_incref(v)) == NULL)
-			*oom = 1;
-		return list;
+			return 0;
+		t->v = v;
+		return 1;
 	}
-	if ((list = cg__json_new_array()) == NULL) {
-		*oom = 1;
-		return NULL;
-	}
+	t->list = 1;
 	if (cg_json_typeof(v) == CG_JSON_STRING) {
 		/* split: a space- (or comma-) separated list, empty parts
 		 * dropped, duplicates dropped. */
 		char sep = r->split == CG_SPLIT_COMMA ? ',' : ' ';
 		size_t start = 0;
+		for (i = 0, n = 1; i < len; i++)
+			n += s[i] == sep;
+		if (items_alloc(c, t, n) != 0)
+			return -1;
 		for (i = 0; i <= len; i++) {
 			char small[256], *part;
 			size_t plen;
@@ -435,25 +730,32 @@ apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
 			plen = i - start;
 			/* A part needs its own NUL for regexec and the map;
 			 * a long one gets a heap copy. */
-			part = plen < sizeof(small) ? small : cg__malloc(plen + 1);
+			part =
+			    plen < sizeof(small) ? small : cg__malloc(plen + 1);
 			if (part == NULL)
-				goto oom;
+				return -1;
 			memcpy(part, s + start, plen);
 			part[plen] = '\0';
 			if (plen > 0 && matches(r, part)) {
-				const char *m = r->has_map ? map_value(r, part)
-							   : part;
+				const char *m =
+				    r->has_map ? map_value(r, part) : part;
 				bad = m != NULL &&
-				    append_unique(list, m, strlen(m)) != 0;
+				      (m == part ? append_unique(
+				                       c, t, s + start, plen, 0)
+				                 : append_unique(c, t, m,
+				                       strlen(m), 1)) != 0;
 			}
 			if (part != small)
 				free(part);
 			if (bad)
-				goto oom;
+				return -1;
 			start = i + 1;
 		}
 	} else {
-		for (i = 0; i < cg_json_array_size(v); i++) {
+		n = cg_json_array_size(v);
+		if (items_alloc(c, t, n) != 0)
+			return -1;
+		for (i = 0; i < n; i++) {
 			const struct cg_json *e = cg_json_array_get(v, i);
 			if (cg_json_string(e, &s, &len) == CG_OK) {
 				const char *m;
@@ -461,26 +763,19 @@ apply_rule(const struct cg_claim_rule *r, const struct cg_json *v, int *oom)
 					continue;
 				m = r->has_map ? map_value(r, s) : s;
 				if (m != NULL &&
-				    append_unique(list, m,
-					m == s ? len : strlen(m)) != 0)
-					goto oom;
+				    append_unique(c, t, m,
+				        m == s ? len : strlen(m), m != s) != 0)
+					return -1;
 			} else if (!transform &&
-			    cg_json_typeof(e) != CG_JSON_NULL) {
-				if (cg__json_array_append(list,
-					cg__json_incref(e)) != 0)
-					goto oom;
+			           cg_json_typeof(e) != CG_JSON_NULL) {
+				t->it[t->n].v = e;
+				t->it[t->n].s = NULL;
+				t->it[t->n].len = 0;
+				t->n++;
 			}
 		}
 	}
-	if (cg_json_array_size(list) == 0) {
-		cg__json_free(list);
-		return NULL;
-	}
-	return list;
-oom:
-	cg__json_free(list);
-	*oom = 1;
-	return NULL;
+	return t->n > 0;
 }
 
 static int
@@ -500,34 +795,78 @@ static cg_reason
 build_claims(struct ctx *c, int *oom)
 {
 	const struct cg_zone *z = c->zone;
+	struct cg_decision *d = c->d;
 	size_t i;
 
 	*oom = 0;
+	d->ntc = 0;
+	if (z->nclaims == 0)
+		return CG_REASON_OK;
+	d->tc =
+	    cg__arena_alloc(&d->arena, z->nclaims * sizeof(*d->tc), ARENA_HINT);
+	if (d->tc == NULL) {
+		*oom = 1;
+		return CG_REASON_OK;
+	}
 	for (i = 0; i < z->nclaims; i++) {
 		const struct cg_claim_rule *r = &z->claims[i];
-		struct cg_json *v = NULL;
+		int got = 0;
 		if (rule_accepts_issuer(r, c->issuer_index)) {
-			v = apply_rule(r, cg_token_claim(c->tok, r->claim),
-			    oom);
-			if (*oom)
+			got = apply_rule(c, r, cg_token_claim(c->tok, r->claim),
+			    &d->tc[d->ntc]);
+			if (got < 0) {
+				*oom = 1;
 				return CG_REASON_OK;
+			}
 		}
-		if (v == NULL) {
+		if (got == 0) {
 			if (r->required)
 				return deny(c, CG_REASON_CLAIM_UNTRUSTED,
 				    "trusted claim %.64s is required: %s",
 				    r->name,
 				    !rule_accepts_issuer(r, c->issuer_index)
-					? "issuer not in its from list"
-					: "absent or not matching its rule");
+				        ? "issuer not in its from list"
+				        : "absent or not matching its rule");
 			continue;
 		}
-		if (cg__json_object_set(c->d->claims, r->name, v) != 0) {
+		/* The name is the policy's: the decision keeps a copy. */
+		d->tc[d->ntc].name = cg__arena_strndup(
+		    &d->arena, r->name, strlen(r->name), ARENA_HINT);
+		if (d->tc[d->ntc].name == NULL) {
 			*oom = 1;
 			return CG_REASON_OK;
 		}
+		d->ntc++;
 	}
 	return CG_REASON_OK;
+}
+
+static const struct tclaim *
+trusted(const struct cg_decision *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->ntc; i++)
+		if (strcmp(d->tc[i].name, name) == 0)
+			return &d->tc[i];
+	return NULL;
+}
+
+/* 1 when the trusted claim holds the string want: equal to it (a
+ * scalar counts as a one-element list), or one of its strings. */
+static int
+trusted_has(const struct tclaim *t, const char *want, size_t wl)
+{
+	const char *s;
+	size_t len;
+
+	if (t == NULL)
+		return 0;
+	if (t->v == NULL)
+		return items_have(t, want, wl);
+	if (cg_json_string(t->v, &s, &len) == CG_OK)
+		return len == wl && memcmp(s, want, wl) == 0;
+	return list_has(t->v, want, wl);
 }
 
 static cg_reason
@@ -538,18 +877,11 @@ check_require(struct ctx *c)
 
 	for (i = 0; i < z->nrequire; i++) {
 		const struct cg_require_rule *r = &z->require[i];
-		const struct cg_json *v = cg_json_object_get(c->d->claims,
-		    r->claim);
+		const struct tclaim *t = trusted(c->d, r->claim);
 		size_t hits = 0;
-		for (j = 0; j < r->values.n; j++) {
-			const char *want = r->values.v[j], *s;
-			size_t wl = strlen(want), len;
-			/* A scalar counts as a one-element list. */
-			if (cg_json_string(v, &s, &len) == CG_OK)
-				hits += len == wl && memcmp(s, want, wl) == 0;
-			else
-				hits += (size_t)list_has(v, want, wl);
-		}
+		for (j = 0; j < r->values.n; j++)
+			hits += (size_t)trusted_has(
+			    t, r->values.v[j], strlen(r->values.v[j]));
 		if (r->kind == CG_REQUIRE_ALL_OF && hits != r->values.n)
 			return deny(c, CG_REASON_FORBIDDEN,
 			    "require %.64s: all_of not met", r->claim);
@@ -562,48 +894,21 @@ check_require(struct ctx *c)
 
 /* ---- provenance ---------------------------------------------------- */
 
-static int
-set_str(struct cg_json *o, const char *name, const char *s, size_t len)
-{
-	return cg__json_object_set(o, name, cg__json_new_string(s, len));
-}
-
+/* What the provenance needs beyond the token, which the allowed decision
+ * keeps: the issuer's name and the verifying key's thumbprint. */
 static int
 build_provenance(struct ctx *c)
 {
-	struct cg_json *p, *chain;
-	const struct cg_json *act;
 	struct cg_key_info ki;
-	const char *s;
-	size_t len;
-	int bad = 0;
 
-	if ((p = cg__json_new_object()) == NULL)
+	c->d->issuer = cg__arena_strndup(
+	    &c->d->arena, c->issuer->name, strlen(c->issuer->name), ARENA_HINT);
+	if (c->d->issuer == NULL)
 		return -1;
-	c->d->provenance = p;
-	bad |= set_str(p, "issuer", c->issuer->name, strlen(c->issuer->name));
-	bad |= set_str(p, "iss", c->iss, c->iss_len);
-	s = cg_token_alg_name(c->tok);
-	bad |= set_str(p, "alg", s, strlen(s));
-	if ((s = cg_token_kid(c->tok)) != NULL)
-		bad |= set_str(p, "kid", s, strlen(s));
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK)
-		bad |= set_str(p, "jkt", ki.jkt, strlen(ki.jkt));
-	if (cg_json_string(cg_token_claim(c->tok, "jti"), &s, &len) == CG_OK)
-		bad |= set_str(p, "jti", s, len);
-	s = cg_token_sha256_hex(c->tok);
-	bad |= set_str(p, "token_sha256", s, strlen(s));
-	if ((chain = cg__json_new_array()) == NULL)
-		return -1;
-	bad |= cg__json_object_set(p, "delegation", chain);
-	/* Outermost first: the current actor, then who it acted for. */
-	for (act = cg_token_claim(c->tok, "act"); act != NULL;
-	    act = cg_json_object_get(act, "act"))
-		if (cg_json_string(cg_json_object_get(act, "sub"), &s, &len) ==
-		    CG_OK)
-			bad |= cg__json_array_append(chain,
-			    cg__json_new_string(s, len));
-	return bad ? -1 : 0;
+		memcpy(c->d->jkt, ki.jkt, sizeof(c->d->jkt));
+	c->d->jkt[sizeof(c->d->jkt) - 1] = '\0';
+	return 0;
 }
 
 /* The authentic identity of a verified token, for the audit log (the
@@ -618,8 +923,8 @@ record_verified(struct ctx *c)
 	size_t i;
 	int bad = 0;
 
-	bad |= set_str(c->d->audit, "issuer", c->issuer->name,
-	    strlen(c->issuer->name));
+	bad |= set_str(
+	    c->d->audit, "issuer", c->issuer->name, strlen(c->issuer->name));
 	bad |= set_str(c->d->audit, "iss", c->iss, c->iss_len);
 	s = cg_token_alg_name(c->tok);
 	bad |= set_str(c->d->audit, "alg", s, strlen(s));
@@ -629,8 +934,8 @@ record_verified(struct ctx *c)
 		bad |= set_str(c->d->audit, "jkt", ki.jkt, strlen(ki.jkt));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if ((v = cg_token_claim(c->tok, names[i])) != NULL)
-			bad |= cg__json_object_set(c->d->audit, names[i],
-			    cg__json_incref(v));
+			bad |= cg__json_object_set(
+			    c->d->audit, names[i], cg__json_incref(v));
 	return bad ? -1 : 0;
 }
 
@@ -646,7 +951,7 @@ typ_allowed(const struct cg_issuer *is, const struct cg_token *t)
 	if (is->types.n == 0)
 		return 1;
 	if (cg_json_string(cg_json_object_get(cg_token_header(t), "typ"), &typ,
-		&len) != CG_OK)
+	        &len) != CG_OK)
 		return 0;
 	if (cg__typ_normalise(typ, len, norm, sizeof(norm)) != 0)
 		return 0;
@@ -662,12 +967,12 @@ select_issuer(struct ctx *c)
 	const struct cg_zone *z = c->zone;
 	size_t i;
 
-	if (cg_json_string(cg_token_claim(c->tok, "iss"), &c->iss,
-		&c->iss_len) != CG_OK)
+	if (cg_json_string(
+	        cg_token_claim(c->tok, "iss"), &c->iss, &c->iss_len) != CG_OK)
 		return deny(c, CG_REASON_ISSUER_UNTRUSTED,
 		    cg_token_claim(c->tok, "iss") == NULL
-			? "claim iss is absent"
-			: "claim iss is not a string");
+		        ? "claim iss is absent"
+		        : "claim iss is not a string");
 	for (i = 0; i < z->naccept; i++) {
 		const struct cg_issuer *is = &c->pol->issuers[z->accept[i]];
 		if (is->iss_len == c->iss_len &&
@@ -691,14 +996,12 @@ cache_hit(struct ctx *c)
 {
 	const char *kid = cg_token_kid(c->tok);
 	struct cg_key_info ki;
-	char jkt[44];
 	size_t i;
 
-	if (c->cache == NULL ||
-	    !cg__vcache_lookup(c->cache, c->tok, c->iss, c->iss_len, jkt))
+	if (!c->cached)
 		return 0;
 	for (i = 0; cg_keyset_key_info(c->keys, i, &ki) == CG_OK; i++) {
-		if (memcmp(ki.jkt, jkt, 43) != 0 ||
+		if (memcmp(ki.jkt, c->cached_jkt, 43) != 0 ||
 		    (ki.fits & CG_ALG_BIT(cg_token_alg(c->tok))) == 0)
 			continue;
 		if (kid != NULL && (ki.kid == NULL || strcmp(ki.kid, kid) != 0))
@@ -721,8 +1024,7 @@ verify_signature(struct ctx *c)
 		    "alg is not allowed for issuer %.64s", c->issuer->name);
 	if (!typ_allowed(c->issuer, c->tok))
 		return deny(c, CG_REASON_TYP_NOT_ALLOWED,
-		    "typ is not in the types of issuer %.64s",
-		    c->issuer->name);
+		    "typ is not in the types of issuer %.64s", c->issuer->name);
 	/* A file key set is fixed; a remote one is the current snapshot,
 	 * held until the decision is complete. */
 	c->keys = c->issuer->keys;
@@ -735,16 +1037,15 @@ verify_signature(struct ctx *c)
 		    "issuer %.64s has no usable key set", c->issuer->name);
 	if (cache_hit(c))
 		return CG_REASON_OK;
-	rc = cg_token_verify(c->tok, c->keys, c->issuer->algs, &c->key_index,
-	    &err);
+	rc = cg_token_verify(
+	    c->tok, c->keys, c->issuer->algs, &c->key_index, &err);
 	switch (rc) {
 	case CG_OK:
 		if (c->cache != NULL) {
 			struct cg_key_info ki;
 			if (cg_keyset_key_info(c->keys, c->key_index, &ki) ==
 			    CG_OK)
-				cg__vcache_insert(c->cache, c->tok, c->iss,
-				    c->iss_len, ki.jkt);
+				cg__vcache_put(c->cache, c->tok, ki.jkt);
 		}
 		return CG_REASON_OK;
 	case CG_ERR_KEY_NOT_FOUND:
@@ -753,8 +1054,7 @@ verify_signature(struct ctx *c)
 		if (c->issuer->src != NULL && cg_token_kid(c->tok) != NULL)
 			cg__keysource_kid_miss(c->issuer->src, c->now);
 		return deny(c, CG_REASON_KEY_NOT_FOUND,
-		    "no key of issuer %.64s fits kid and alg",
-		    c->issuer->name);
+		    "no key of issuer %.64s fits kid and alg", c->issuer->name);
 	case CG_ERR_SIGNATURE:
 		return deny(c, CG_REASON_SIGNATURE_INVALID, "%s", err.msg);
 	default:
@@ -768,19 +1068,19 @@ verify_signature(struct ctx *c)
  * that the token is expired anyway. A deny reason when it cannot be
  * made. */
 static cg_reason
-replay_key_of(struct ctx *c, unsigned char key[CG_STORE_KEY_LEN],
-    int64_t *until)
+replay_key_of(
+    struct ctx *c, unsigned char key[CG_STORE_KEY_LEN], int64_t *until)
 {
 	const char *jti;
 	size_t jlen;
 	double exp = 0;
 
 	if (cg_json_string(cg_token_claim(c->tok, "jti"), &jti, &jlen) !=
-		CG_OK ||
+	        CG_OK ||
 	    cg_json_number(cg_token_claim(c->tok, "exp"), &exp) != CG_OK)
 		return deny(c, CG_REASON_CLAIM_MISSING, "claim jti is absent");
-	if (cg__replay_key(c->zone->name, c->iss, c->iss_len, jti, jlen,
-		key) != 0)
+	if (cg__replay_key(c->zone->name, c->iss, c->iss_len, jti, jlen, key) !=
+	    0)
 		return deny(c, CG_REASON_STORE_UNAVAILABLE,
 		    "replay key could not be computed");
 	*until = (int64_t)ceil(exp) + c->zone->leeway;
@@ -804,8 +1104,8 @@ check_replay(struct ctx *c)
 
 	if ((r = replay_key_of(c, key, &until)) != CG_REASON_OK)
 		return r;
-	if (c->store->ops->insert_if_absent(c->store, key, until, c->now,
-		&inserted) != CG_OK)
+	if (c->store->ops->insert_if_absent(
+	        c->store, key, until, c->now, &inserted) != CG_OK)
 		return deny(c, CG_REASON_STORE_UNAVAILABLE,
 		    "replay store cannot answer");
 	if (!inserted)
@@ -848,11 +1148,11 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 
 	memset(q, 0, sizeof(*q));
 	q->issuer = c->issuer->name;
-	if (cg_json_string(cg_token_claim(c->tok, "jti"), &q->jti,
-		&q->jti_len) != CG_OK)
+	if (cg_json_string(
+	        cg_token_claim(c->tok, "jti"), &q->jti, &q->jti_len) != CG_OK)
 		q->jti = NULL;
-	if (cg_json_string(cg_token_claim(c->tok, "sub"), &q->sub,
-		&q->sub_len) != CG_OK)
+	if (cg_json_string(
+	        cg_token_claim(c->tok, "sub"), &q->sub, &q->sub_len) != CG_OK)
 		q->sub = NULL;
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK) {
 		q->kid = ki.kid;
@@ -860,8 +1160,8 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 	}
 	if (q->kid == NULL)
 		q->kid = cg_token_kid(c->tok);
-	q->has_iat = cg_json_number(cg_token_claim(c->tok, "iat"), &iat) ==
-	    CG_OK;
+	q->has_iat =
+	    cg_json_number(cg_token_claim(c->tok, "iat"), &iat) == CG_OK;
 	q->iat = iat;
 	q->now = c->now;
 }
@@ -877,7 +1177,7 @@ revoked(struct ctx *c, cg_revoke_kind kind)
 	return deny(c, CG_REASON_REVOKED,
 	    "the token's %s is revoked for issuer %.64s",
 	    cg_revoke_kind_name(kind) != NULL ? cg_revoke_kind_name(kind)
-					      : "key",
+	                                      : "key",
 	    c->issuer->name);
 }
 
@@ -897,8 +1197,8 @@ check_revoked(struct ctx *c)
 	if ((r = store_needed(c, &need_rev)) != CG_REASON_OK || !need_rev)
 		return r;
 	revoke_query(c, &q);
-	if (cg__store_ext(c->store)->is_revoked(c->store, &q, &revoked_,
-		&kind) != CG_OK)
+	if (cg__store_ext(c->store)->is_revoked(
+	        c->store, &q, &revoked_, &kind) != CG_OK)
 		return deny(c, CG_REASON_STORE_UNAVAILABLE,
 		    "revocation store cannot answer");
 	return revoked_ ? revoked(c, kind) : CG_REASON_OK;
@@ -932,10 +1232,10 @@ check_fused(struct ctx *c, int *oom)
 	if ((r = replay_key_of(c, key, &until)) != CG_REASON_OK)
 		return r;
 	revoke_query(c, &q);
-	if (x->check_insert(c->store, &q, key, until, &revoked_, &kind,
-		&inserted) != CG_OK)
-		return deny(c, CG_REASON_STORE_UNAVAILABLE,
-		    "store cannot answer");
+	if (x->check_insert(
+	        c->store, &q, key, until, &revoked_, &kind, &inserted) != CG_OK)
+		return deny(
+		    c, CG_REASON_STORE_UNAVAILABLE, "store cannot answer");
 	if (revoked_)
 		return revoked(c, kind);
 	return inserted ? CG_REASON_OK : replayed(c);
@@ -959,23 +1259,26 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 	*oom = 0;
 	if (len == 0)
 		return deny(c, CG_REASON_TOKEN_MISSING, "no token");
-	rc = cg_token_parse(token, len, 0, &c->tok, &err);
+	/* Bytes seen and verified before are not parsed again; everything
+	 * after the signature is still decided afresh. */
+	if (c->cache != NULL && len <= CG_LIMIT_TOKEN_LEN_DEFAULT &&
+	    (c->tok = cg__vcache_get(c->cache, token, len, c->cached_jkt)) !=
+	        NULL) {
+		c->cached = 1;
+		rc = CG_OK;
+	} else {
+		rc = cg_token_parse(token, len, 0, &c->tok, &err);
+	}
 	switch (rc) {
-	case CG_OK:
-		break;
-	case CG_ERR_NOMEM:
-		*oom = 1;
-		return CG_REASON_OK;
-	case CG_ERR_EMPTY:
-		return deny(c, CG_REASON_TOKEN_MISSING, "no token");
+	case CG_OK: break;
+	case CG_ERR_NOMEM: *oom = 1; return CG_REASON_OK;
+	case CG_ERR_EMPTY: return deny(c, CG_REASON_TOKEN_MISSING, "no token");
 	case CG_ERR_TOO_LARGE:
 		return deny(c, CG_REASON_TOKEN_TOO_LARGE, "%s", err.msg);
-	default:
-		return deny(c, CG_REASON_TOKEN_MALFORMED, "%s", err.msg);
+	default: return deny(c, CG_REASON_TOKEN_MALFORMED, "%s", err.msg);
 	}
-	if (c->d->audit != NULL &&
-	    set_str(c->d->audit, "token_sha256", cg_token_sha256_hex(c->tok),
-		64) != 0) {
+	if (c->d->audit != NULL && set_str(c->d->audit, "token_sha256",
+	                               cg_token_sha256_hex(c->tok), 64) != 0) {
 		*oom = 1;
 		return CG_REASON_OK;
 	}
@@ -1031,8 +1334,8 @@ cg_decide(const struct cg_policy *pol, const char *zone, const char *token,
     size_t len, int64_t now, struct cg_store *store, struct cg_decision **out,
     struct cg_error *err)
 {
-	return cg_decide_cached(pol, zone, token, len, now, store, NULL, out,
-	    err);
+	return cg_decide_cached(
+	    pol, zone, token, len, now, store, NULL, out, err);
 }
 
 /* see claimgate.h */
@@ -1041,8 +1344,8 @@ cg_decide_cached(const struct cg_policy *pol, const char *zone,
     const char *token, size_t len, int64_t now, struct cg_store *store,
     struct cg_vcache *cache, struct cg_decision **out, struct cg_error *err)
 {
-	return cg__decide(pol, zone, token, len, now, store, cache, 0, out,
-	    err);
+	return cg__decide(
+	    pol, zone, token, len, now, store, cache, 0, out, err);
 }
 
 /* The audit fields cost a dozen allocations: recorded only for callers
@@ -1078,23 +1381,21 @@ cg__decide(const struct cg_policy *pol, const char *zone, const char *token,
 	c.store = store;
 	c.cache = cache;
 	if ((c.d = cg__calloc(1, sizeof(*c.d))) == NULL ||
-	    (c.d->zone = cg__strdup(c.zone->name)) == NULL ||
-	    (c.d->claims = cg__json_new_object()) == NULL ||
+	    (c.d->zone = cg__arena_strndup(&c.d->arena, c.zone->name,
+	         strlen(c.zone->name), ARENA_HINT)) == NULL ||
 	    (want_audit && (c.d->audit = cg__json_new_object()) == NULL))
 		goto nomem;
 	run(&c, token, len, &oom);
-	cg_token_free(c.tok);
 	if (c.keyref != NULL)
 		cg__keysource_release(c.issuer->src, c.keyref);
-	if (oom)
-		goto nomem;
-	if (c.d->reason != CG_REASON_OK) {
+	if (oom || c.d->reason != CG_REASON_OK) {
 		/* Nothing from a denied token leaves the boundary. */
-		cg__json_free(c.d->claims);
-		cg__json_free(c.d->provenance);
-		c.d->provenance = NULL;
-		if ((c.d->claims = cg__json_new_object()) == NULL)
+		c.d->ntc = 0;
+		cg_token_free(c.tok);
+		if (oom)
 			goto nomem;
+	} else {
+		c.d->tok = c.tok; /* its values are the decision's claims */
 	}
 	*out = c.d;
 	return CG_OK;

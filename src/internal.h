@@ -28,13 +28,11 @@ cg_code cg__err(struct cg_error *err, cg_code code, size_t offset,
     const char *fmt, ...) CG_PRINTF(4, 5);
 
 /* Prefixes err->msg with "prefix: " (e.g. a file name), keeping the code. */
-void cg__err_prefix(struct cg_error *err, const char *fmt, ...)
-    CG_PRINTF(2, 3);
+void cg__err_prefix(struct cg_error *err, const char *fmt, ...) CG_PRINTF(2, 3);
 
 /* Copies at most `max` bytes of `s` into `out` (size `outsz`) as printable
  * ASCII: other bytes become \xNN, and a cut string ends in "...". */
-void cg__escape(char *out, size_t outsz, const char *s, size_t len,
-    size_t max);
+void cg__escape(char *out, size_t outsz, const char *s, size_t len, size_t max);
 
 /* ---- allocation (alloc.c) ---- */
 
@@ -92,8 +90,8 @@ struct cg_json *cg__json_new_array(void);
 struct cg_json *cg__json_new_string(const char *s, size_t len);
 struct cg_json *cg__json_incref(const struct cg_json *v);
 /* Steal `value`'s reference. Return 0 on success. */
-int cg__json_object_set(struct cg_json *obj, const char *name,
-    struct cg_json *value);
+int cg__json_object_set(
+    struct cg_json *obj, const char *name, struct cg_json *value);
 int cg__json_array_append(struct cg_json *arr, struct cg_json *value);
 /* Number of members of an object, 0 otherwise. */
 size_t cg__json_object_size(const struct cg_json *v);
@@ -107,19 +105,42 @@ size_t cg__json_string_len(const struct cg_json *v);
 /* Compact one-line serialisation with members in insertion order. */
 char *cg__json_dump_compact(const struct cg_json *v);
 
+/* ---- compact JSON written into a buffer (jsonw.c) ---- */
+
+/* A growing buffer; zero-initialise. After a failed allocation every
+ * write is ignored and cg__buf_finish() returns NULL. */
+struct cg_buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+void cg__buf_put(struct cg_buf *b, const char *s, size_t n);
+void cg__buf_puts(struct cg_buf *b, const char *s);
+/* s[0..n) as a JSON string, escaped exactly as jansson writes it. */
+void cg__buf_json_string(struct cg_buf *b, const char *s, size_t n);
+/* The text, NUL-terminated (free()), or NULL after a failure; the buffer
+ * is empty again either way. */
+char *cg__buf_finish(struct cg_buf *b);
+
 /* ---- algorithms (alg.c) ---- */
 
-typedef enum { CG_FAMILY_RSA, CG_FAMILY_PSS, CG_FAMILY_EC, CG_FAMILY_ED,
-	CG_FAMILY_HMAC } cg_alg_family;
+typedef enum {
+	CG_FAMILY_RSA,
+	CG_FAMILY_PSS,
+	CG_FAMILY_EC,
+	CG_FAMILY_ED,
+	CG_FAMILY_HMAC
+} cg_alg_family;
 
 struct cg_alg_desc {
 	cg_alg alg;
 	const char *name;
 	cg_alg_family family;
-	const char *md;	     /* OpenSSL digest name, NULL for EdDSA */
-	unsigned hash_len;   /* digest bytes; HMAC minimum key length */
-	const char *curve;   /* JOSE crv for EC/OKP */
-	unsigned coord_len;  /* ECDSA coordinate bytes */
+	const char *md;     /* OpenSSL digest name, NULL for EdDSA */
+	unsigned hash_len;  /* digest bytes; HMAC minimum key length */
+	const char *curve;  /* JOSE crv for EC/OKP */
+	unsigned coord_len; /* ECDSA coordinate bytes */
 };
 
 /* NULL for CG_ALG_UNKNOWN or out of range. */
@@ -127,7 +148,7 @@ const struct cg_alg_desc *cg__alg_desc(cg_alg a);
 
 /* ---- keys (jwk.c, sig_openssl.c) ---- */
 
-struct cg_key;	 /* one usable key, immutable after load */
+struct cg_key; /* one usable key, immutable after load */
 
 /* Signature verification over `msg` with one key. Returns CG_OK or
  * CG_ERR_SIGNATURE (CG_ERR_NOMEM / CG_ERR_CRYPTO when OpenSSL fails). */
@@ -145,6 +166,21 @@ cg_alg_set cg__key_fits(const struct cg_key *k);
 /* The provenance object of an allow, NULL on deny. Borrowed. */
 const struct cg_json *cg__decision_provenance(const struct cg_decision *d);
 
+/* One item of a trusted claim's list: a string (s, len) or, when v is
+ * set, a value of the token kept as it is. */
+struct cg_titem {
+	const char *s;
+	size_t len;
+	const struct cg_json *v;
+};
+
+/* The trusted claim `name` of an allowed decision: *v when a value of the
+ * token passes through as it is; otherwise *n items, a list when *list
+ * (else one string). 0, or -1 when the decision has no such claim. */
+int cg__decision_claim(const struct cg_decision *d, const char *name,
+    const struct cg_json **v, const struct cg_titem **items, size_t *n,
+    int *list);
+
 /* cg_decide_cached(), recording the audit fields when want_audit. */
 cg_code cg__decide(const struct cg_policy *pol, const char *zone,
     const char *token, size_t len, int64_t now, struct cg_store *store,
@@ -157,30 +193,35 @@ const struct cg_json *cg__decision_audit(const struct cg_decision *d);
 
 /* The request side of an audit line. */
 struct cg_audit_req {
-	uint64_t time_ms;	/* wall clock, ms since the epoch */
+	uint64_t time_ms; /* wall clock, ms since the epoch */
 	const char *method, *host, *path, *client;
-	const char *reason;	/* used when there is no decision (no_zone) */
+	const char *reason; /* used when there is no decision (no_zone) */
 	uint64_t latency_us;
 };
 
 /* One compact JSON audit line (no newline); `d` may be NULL (no zone).
  * Caller frees with cg_free(). */
-char *cg__audit_line(const struct cg_decision *d,
-    const struct cg_audit_req *r);
+char *cg__audit_line(const struct cg_decision *d, const struct cg_audit_req *r);
 
 /* ---- verified-token cache (vcache.c) ---- */
 
-/* 1 and the thumbprint of the key that verified these exact bytes for
- * this iss, or 0. */
-int cg__vcache_lookup(struct cg_vcache *c, const struct cg_token *t,
-    const char *iss, size_t iss_len, char jkt[44]);
-/* Records a verified token (never a denied one). */
-void cg__vcache_insert(struct cg_vcache *c, const struct cg_token *t,
-    const char *iss, size_t iss_len, const char *jkt);
+/* The parsed token whose bytes are exactly raw[0..len) (a new reference:
+ * cg_token_free() it) and the thumbprint of the key that verified it, or
+ * NULL. */
+struct cg_token *cg__vcache_get(
+    struct cg_vcache *c, const char *raw, size_t len, char jkt[44]);
+/* Records a verified token (never a denied one) and the thumbprint of the
+ * key that verified it; the cache takes its own reference. */
+void cg__vcache_put(
+    struct cg_vcache *c, const struct cg_token *t, const char *jkt);
 
 /* ---- tokens (jws.c) ---- */
 
 /* Raw bytes of the token and of its signing input. */
 const char *cg__token_bytes(const struct cg_token *t, size_t *len);
+/* One more holder of t (released with cg_token_free()); thread-safe. */
+struct cg_token *cg__token_ref(const struct cg_token *t);
+/* Bytes the parsed token occupies (struct, copy, signature, arena). */
+size_t cg__token_footprint(const struct cg_token *t);
 
 #endif

@@ -20,15 +20,15 @@
 
 struct cg_jnode {
 	uint32_t magic;
-	uint32_t type;	       /* cg_json_type */
-	size_t n;	       /* string bytes, or array/object children */
-	const char *key;       /* member name (NUL-terminated) in an object */
+	uint32_t type;   /* cg_json_type */
+	size_t n;        /* string bytes, or array/object children */
+	const char *key; /* member name (NUL-terminated) in an object */
 	size_t keylen;
-	size_t off;	       /* byte offset of the member (or value) */
+	size_t off; /* byte offset of the member (or value) */
 	union {
 		double num;
 		int boolean;
-		const char *str;	      /* NUL-terminated */
+		const char *str;              /* NUL-terminated */
 		const struct cg_jnode **kids; /* array or object members */
 	} u;
 };
@@ -49,6 +49,13 @@ cg_code cg__jnode_parse(const char *p, size_t len, int max_depth,
 void *cg__arena_alloc(struct cg_arena **a, size_t n, size_t hint);
 
 void cg__arena_free(struct cg_arena *a);
+
+/* A NUL-terminated copy of s[0..n) in the arena, or NULL. */
+char *cg__arena_strndup(
+    struct cg_arena **a, const char *s, size_t n, size_t hint);
+
+/* Bytes held by the arena's blocks. */
+size_t cg__arena_footprint(const struct cg_arena *a);
 
 static inline int
 cg__is_jnode(const struct cg_json *v)

@@ -63,6 +63,28 @@ cg__arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
 	return p;
 }
 
+char *
+cg__arena_strndup(struct cg_arena **a, const char *s, size_t n, size_t hint)
+{
+	char *d;
+
+	if (n == SIZE_MAX || (d = cg__arena_alloc(a, n + 1, hint)) == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+size_t
+cg__arena_footprint(const struct cg_arena *a)
+{
+	size_t n = 0;
+
+	for (; a != NULL; a = a->next)
+		n += sizeof(*a) + a->cap;
+	return n;
+}
+
 void
 cg__arena_free(struct cg_arena *a)
 {
@@ -95,8 +117,8 @@ fail(struct rd *r, const char *why)
 static void
 skip_ws(struct rd *r)
 {
-	while (r->p < r->end &&
-	    (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
+	                            *r->p == '\n' || *r->p == '\r'))
 		r->p++;
 }
 
@@ -230,19 +252,40 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 			unsigned cp, lo;
 			q++;
 			switch (*q) {
-			case '"': *o++ = '"'; q++; continue;
-			case '\\': *o++ = '\\'; q++; continue;
-			case '/': *o++ = '/'; q++; continue;
-			case 'b': *o++ = '\b'; q++; continue;
-			case 'f': *o++ = '\f'; q++; continue;
-			case 'n': *o++ = '\n'; q++; continue;
-			case 'r': *o++ = '\r'; q++; continue;
-			case 't': *o++ = '\t'; q++; continue;
-			case 'u':
-				break;
-			default:
-				r->p = q;
-				return fail(r, "invalid JSON");
+			case '"':
+				*o++ = '"';
+				q++;
+				continue;
+			case '\\':
+				*o++ = '\\';
+				q++;
+				continue;
+			case '/':
+				*o++ = '/';
+				q++;
+				continue;
+			case 'b':
+				*o++ = '\b';
+				q++;
+				continue;
+			case 'f':
+				*o++ = '\f';
+				q++;
+				continue;
+			case 'n':
+				*o++ = '\n';
+				q++;
+				continue;
+			case 'r':
+				*o++ = '\r';
+				q++;
+				continue;
+			case 't':
+				*o++ = '\t';
+				q++;
+				continue;
+			case 'u': break;
+			default: r->p = q; return fail(r, "invalid JSON");
 			}
 			if (s - q < 5 || hex4(q + 1, &cp) != 0) {
 				r->p = q;
@@ -259,7 +302,7 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 				}
 				q += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
+				     (lo - 0xdc00);
 			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
 				r->p = q;
 				return fail(r, "invalid JSON");
@@ -498,8 +541,8 @@ parse_container(struct rd *r, struct cg_jnode *n, int depth, int object)
 done:
 	n->n = count;
 	if (count > 0) {
-		const struct cg_jnode **dst = cg__arena_alloc(r->arena,
-		    count * sizeof(*dst), r->hint);
+		const struct cg_jnode **dst =
+		    cg__arena_alloc(r->arena, count * sizeof(*dst), r->hint);
 		if (dst == NULL) {
 			r->oom = 1;
 			rc = -1;
@@ -528,10 +571,11 @@ literal(struct rd *r, const char *word)
 	size_t n = strlen(word);
 
 	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-		return fail(r, (size_t)(r->end - r->p) < n &&
-			    memcmp(r->p, word, (size_t)(r->end - r->p)) == 0
-			? "JSON ends early"
-			: "invalid JSON");
+		return fail(
+		    r, (size_t)(r->end - r->p) < n &&
+		               memcmp(r->p, word, (size_t)(r->end - r->p)) == 0
+		           ? "JSON ends early"
+		           : "invalid JSON");
 	r->p += n;
 	return 0;
 }
@@ -559,15 +603,14 @@ parse_value(struct rd *r, struct cg_jnode *n, int depth)
 		n->type = CG_JSON_BOOL;
 		n->u.boolean = 0;
 		return literal(r, "false");
-	case 'n':
-		n->type = CG_JSON_NULL;
-		return literal(r, "null");
+	case 'n': n->type = CG_JSON_NULL; return literal(r, "null");
 	default:
 		if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
 			n->type = CG_JSON_NUMBER;
 			return parse_number(r, n);
 		}
-		return fail(r, *r->p >= 0x80 ? "invalid UTF-8" : "invalid JSON");
+		return fail(
+		    r, *r->p >= 0x80 ? "invalid UTF-8" : "invalid JSON");
 	}
 }
 
@@ -595,10 +638,10 @@ cg__jnode_parse(const char *p, size_t len, int max_depth,
 		snprintf(why, whysz, "%s",
 		    r.p >= r.end ? "JSON ends early"
 		    : *r.p == '[' || *r.p == '"' || *r.p == '-' ||
-			    (*r.p >= '0' && *r.p <= '9') || *r.p == 't' ||
-			    *r.p == 'f' || *r.p == 'n'
-			? "JSON value is not an object"
-			: "invalid JSON");
+		            (*r.p >= '0' && *r.p <= '9') || *r.p == 't' ||
+		            *r.p == 'f' || *r.p == 'n'
+		        ? "JSON value is not an object"
+		        : "invalid JSON");
 		return CG_ERR_JSON;
 	}
 	if ((root = new_node(&r, CG_JSON_OBJECT)) == NULL)
@@ -607,7 +650,8 @@ cg__jnode_parse(const char *p, size_t len, int max_depth,
 		if (r.oom)
 			return CG_ERR_NOMEM;
 		*bad_offset = (size_t)(r.p - r.start);
-		snprintf(why, whysz, "%s", r.why != NULL ? r.why : "invalid JSON");
+		snprintf(
+		    why, whysz, "%s", r.why != NULL ? r.why : "invalid JSON");
 		return CG_ERR_JSON;
 	}
 	skip_ws(&r);

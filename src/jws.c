@@ -9,25 +9,29 @@
  * rejected. The signature segment may be empty: it decodes to zero bytes
  * and fails verification, never parsing.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "jnode.h"
 #include "key.h"
 
 /* One allocation holds the struct, the token's bytes and the decoded
- * signature; one arena holds the decoded segments and the JSON nodes. */
+ * signature; one arena holds the decoded segments and the JSON nodes.
+ * Nothing changes after parsing, so a token may be shared between threads
+ * (the verified-token cache does): `refs` counts its holders. */
 struct cg_token {
-	char *raw;		/* copy of the token, NUL-terminated */
+	atomic_uint refs;
+	char *raw; /* copy of the token, NUL-terminated */
 	size_t len;
-	size_t signing_len;	/* bytes of header '.' payload */
+	size_t signing_len; /* bytes of header '.' payload */
 	unsigned char *sig;
 	size_t sig_len;
-	struct cg_arena *arena;	/* header and claims nodes */
+	struct cg_arena *arena; /* header and claims nodes */
 	const struct cg_json *header;
 	const struct cg_json *claims;
 	cg_alg alg;
-	const char *alg_name;	/* borrowed from header */
-	const char *kid;	/* borrowed from header, or NULL */
+	const char *alg_name; /* borrowed from header */
+	const char *kid;      /* borrowed from header, or NULL */
 	char sha256[65];
 };
 
@@ -35,10 +39,27 @@ struct cg_token {
 void
 cg_token_free(struct cg_token *t)
 {
-	if (t == NULL)
+	if (t == NULL ||
+	    atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	cg__arena_free(t->arena);
 	free(t);
+}
+
+struct cg_token *
+cg__token_ref(const struct cg_token *t)
+{
+	struct cg_token *m = (struct cg_token *)(uintptr_t)t;
+
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	return m;
+}
+
+size_t
+cg__token_footprint(const struct cg_token *t)
+{
+	return sizeof(*t) + t->len + 1 + t->sig_len +
+	       cg__arena_footprint(t->arena);
 }
 
 static const char *const seg_names[] = {"header", "payload", "signature"};
@@ -52,35 +73,38 @@ decode_segment(const char *tok, size_t start, size_t end, int seg,
 
 	if (n == (size_t)-1) {
 		/* Report the first byte outside the alphabet if there is one;
-		 * else the stray last character that makes the length 1 mod 4. */
+		 * else the stray last character that makes the length 1 mod 4.
+		 */
 		size_t i, first = end - 1;
 		for (i = start; i < end; i++) {
 			unsigned char c = (unsigned char)tok[i];
-			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				(c >= '0' && c <= '9') || c == '-' || c == '_')) {
+			if (!((c >= 'A' && c <= 'Z') ||
+			        (c >= 'a' && c <= 'z') ||
+			        (c >= '0' && c <= '9') || c == '-' ||
+			        c == '_')) {
 				first = i;
 				break;
 			}
 		}
 		return cg__err(err, CG_ERR_BASE64, first,
 		    first == end - 1 && i == end
-			? "%s: base64url length is 1 mod 4 (stray character at "
-			  "offset %zu)"
-			: "%s: invalid base64url character at offset %zu",
+		        ? "%s: base64url length is 1 mod 4 (stray character at "
+		          "offset %zu)"
+		        : "%s: invalid base64url character at offset %zu",
 		    seg_names[seg], first);
 	}
 	if (cg__b64url_decode(tok + start, end - start, buf, outlen, &bad) !=
 	    CG_OK) {
 		unsigned char c = (unsigned char)tok[start + bad];
 		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_';
+		            (c >= '0' && c <= '9') || c == '-' || c == '_';
 		/* The message names the kind of fault and its offset, never
 		 * the token's bytes. */
 		return cg__err(err, CG_ERR_BASE64, start + bad,
 		    "%s: %s at offset %zu", seg_names[seg],
 		    c == '=' ? "padding"
-			: alnum ? "non-canonical final character"
-				: "invalid base64url character",
+		    : alnum  ? "non-canonical final character"
+		             : "invalid base64url character",
 		    start + bad);
 	}
 	return CG_OK;
@@ -101,7 +125,8 @@ parse_json_segment(const char *tok, size_t start, size_t end, int seg,
 	 * a typical token. */
 	buf = cg__arena_alloc(arena, (end - start) / 4 * 3 + 3, hint);
 	if (buf == NULL)
-		return cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
+		return cg__err(
+		    err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 	rc = decode_segment(tok, start, end, seg, buf, &len, err);
 	if (rc != CG_OK)
 		return rc;
@@ -132,14 +157,14 @@ check_header(struct cg_token *t, struct cg_error *err)
 	size_t i, len;
 
 	if (cg__json_has_null_member(t->header))
-		return cg__err(err, CG_ERR_JSON, 0,
-		    "header: a parameter is null");
+		return cg__err(
+		    err, CG_ERR_JSON, 0, "header: a parameter is null");
 	v = cg_json_object_get(t->header, "alg");
 	if (v == NULL)
 		return cg__err(err, CG_ERR_JSON, 0, "header: \"alg\" missing");
 	if (cg_json_string(v, &t->alg_name, &len) != CG_OK)
-		return cg__err(err, CG_ERR_JSON, 0,
-		    "header: \"alg\" is not a string");
+		return cg__err(
+		    err, CG_ERR_JSON, 0, "header: \"alg\" is not a string");
 	t->alg = cg_alg_from_name(t->alg_name, len);
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		v = cg_json_object_get(t->header, strs[i]);
@@ -199,10 +224,11 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		    ndots + 1, ndots == 0 ? "" : "s",
 		    ndots == 0 ? "header" : "payload", len);
 	if (dots[0] == 0)
-		return cg__err(err, CG_ERR_MALFORMED, 0, "header: empty segment");
+		return cg__err(
+		    err, CG_ERR_MALFORMED, 0, "header: empty segment");
 	if (dots[1] == dots[0] + 1)
-		return cg__err(err, CG_ERR_MALFORMED, dots[1],
-		    "payload: empty segment");
+		return cg__err(
+		    err, CG_ERR_MALFORMED, dots[1], "payload: empty segment");
 
 	siglen = cg__b64url_decoded_len(len - dots[1] - 1);
 	if (siglen == (size_t)-1)
@@ -211,6 +237,7 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 		goto out;
 	}
+	atomic_init(&t->refs, 1);
 	t->raw = (char *)(t + 1);
 	memcpy(t->raw, tok, len);
 	t->raw[len] = '\0';
@@ -219,8 +246,8 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	t->signing_len = dots[1];
 	/* The first arena block is sized for the whole token: decoded
 	 * segments plus their nodes (about 48 bytes per JSON value). */
-	rc = parse_json_segment(tok, 0, dots[0], 0, len * 10 + 1024, &t->arena,
-	    &t->header, err);
+	rc = parse_json_segment(
+	    tok, 0, dots[0], 0, len * 10 + 1024, &t->arena, &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
@@ -230,12 +257,12 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	    &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = decode_segment(tok, dots[1] + 1, len, 2, t->sig, &t->sig_len,
-	    err);
+	rc = decode_segment(tok, dots[1] + 1, len, 2, t->sig, &t->sig_len, err);
 	if (rc != CG_OK)
 		goto out;
 	if (cg__sha256(tok, len, digest) != 0) {
-		rc = cg__err(err, CG_ERR_CRYPTO, CG_NO_OFFSET, "SHA-256 failed");
+		rc =
+		    cg__err(err, CG_ERR_CRYPTO, CG_NO_OFFSET, "SHA-256 failed");
 		goto out;
 	}
 	cg__hex(digest, sizeof(digest), t->sha256);
@@ -331,8 +358,8 @@ cg_token_verify(const struct cg_token *t, const struct cg_keyset *ks,
 	if (t->alg == CG_ALG_UNKNOWN || (allowed & CG_ALG_BIT(t->alg)) == 0)
 		return cg__err(err, CG_ERR_ALG, CG_NO_OFFSET,
 		    t->alg == CG_ALG_UNKNOWN
-			? "header alg is not a supported algorithm"
-			: "header alg %s is not allowed",
+		        ? "header alg is not a supported algorithm"
+		        : "header alg %s is not allowed",
 		    cg_alg_name(t->alg));
 	for (i = 0; (k = cg__keyset_key(ks, i)) != NULL; i++) {
 		const char *kid = cg__key_kid(k);
@@ -357,7 +384,7 @@ cg_token_verify(const struct cg_token *t, const struct cg_keyset *ks,
 	if (tried == 0)
 		return cg__err(err, CG_ERR_KEY_NOT_FOUND, CG_NO_OFFSET,
 		    t->kid != NULL ? "no key with this kid fits alg %s"
-				   : "no key fits alg %s",
+		                   : "no key fits alg %s",
 		    cg_alg_name(t->alg));
 	return cg__err(err, CG_ERR_SIGNATURE, CG_NO_OFFSET,
 	    "signature does not verify (%zu key%s tried)",

@@ -63,7 +63,7 @@ cg__path_normalise(const char *in, size_t len, char *out, size_t outsz)
 			if (end - start == 1 && out[start] == '.') {
 				o = start;
 			} else if (end - start == 2 && out[start] == '.' &&
-			    out[start + 1] == '.') {
+			           out[start + 1] == '.') {
 				if (start <= 1)
 					return -1; /* above the root */
 				o = start - 1;
@@ -95,7 +95,7 @@ host_matches(const struct cg_strlist *hosts, const char *host)
 		if (colon != NULL)
 			hl = (size_t)(colon - host) + 1;
 	} else if ((colon = strchr(host, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL) {
+	           strchr(colon + 1, ':') == NULL) {
 		hl = (size_t)(colon - host);
 	}
 	for (i = 0; i < hosts->n; i++) {
@@ -146,8 +146,8 @@ method_matches(const struct cg_strlist *methods, const char *method)
 }
 
 long
-cg__policy_route(const struct cg_policy *p, const char *host,
-    const char *path, const char *method)
+cg__policy_route(const struct cg_policy *p, const char *host, const char *path,
+    const char *method)
 {
 	char norm[4096];
 	const char *np = NULL;
@@ -155,8 +155,8 @@ cg__policy_route(const struct cg_policy *p, const char *host,
 
 	/* An unsafe path matches nothing, not even a zone without paths. */
 	if (path != NULL) {
-		if (cg__path_normalise(path, strlen(path), norm, sizeof(norm)) !=
-		    0)
+		if (cg__path_normalise(
+		        path, strlen(path), norm, sizeof(norm)) != 0)
 			return -1;
 		np = norm;
 	}
@@ -165,7 +165,8 @@ cg__policy_route(const struct cg_policy *p, const char *host,
 		if (!z->has_match)
 			continue;
 		if (host_matches(&z->match_hosts, host) &&
-		    (z->match_paths.n == 0 || path_matches(&z->match_paths, np)) &&
+		    (z->match_paths.n == 0 ||
+		        path_matches(&z->match_paths, np)) &&
 		    method_matches(&z->match_methods, method))
 			return (long)i;
 	}
@@ -215,11 +216,36 @@ render_value(const struct cg_json *v, char *out, size_t outsz)
 			o += len;
 		}
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	if (o >= outsz)
 		return -1;
+	out[o] = '\0';
+	for (i = 0; i < o; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			return -1;
+	return o == 0 ? -1 : 0;
+}
+
+/* Items as render_value writes a string (one item, not a list) or an
+ * array of strings (joined with commas, other values left out). */
+static int
+render_items(
+    const struct cg_titem *it, size_t n, int list, char *out, size_t outsz)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (it[i].v != NULL)
+			continue;
+		/* (the limits of render_value's string and array cases) */
+		if (list ? outsz - o < it[i].len + 2 : it[i].len >= outsz)
+			return -1;
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, it[i].s, it[i].len);
+		o += it[i].len;
+	}
 	out[o] = '\0';
 	for (i = 0; i < o; i++)
 		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
@@ -241,9 +267,16 @@ cg__forward_headers(const struct cg_policy *p, const struct cg_decision *d,
 		return 0;
 	z = &p->zones[zi];
 	for (i = 0; i < z->nforward; i++) {
-		const struct cg_json *v = cg_json_object_get(
-		    cg_decision_claims(d), z->forward[i].claim);
-		if (v == NULL || render_value(v, value, sizeof(value)) != 0)
+		const struct cg_titem *items;
+		const struct cg_json *v;
+		size_t nitems;
+		int list;
+		if (cg__decision_claim(d, z->forward[i].claim, &v, &items,
+		        &nitems, &list) != 0)
+			continue;
+		if (v != NULL ? render_value(v, value, sizeof(value)) != 0
+		              : render_items(items, nitems, list, value,
+		                    sizeof(value)) != 0)
 			continue;
 		fn(ctx, z->forward[i].header, value);
 		n++;

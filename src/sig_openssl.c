@@ -503,6 +503,14 @@ cg__pk_verify(const struct cg__pk *pk, cg_alg alg, const unsigned char *msg,
 			return CG_ERR_SIGNATURE;
 		return verify_md(pk, alg, msg, msglen, der, derlen);
 	default:
+		/* RSASSA-PKCS1-v1_5 and -PSS verification both begin with "if
+		 * the length of the signature is not k octets, it is invalid"
+		 * (RFC 8017 sections 8.1.2 and 8.2.2). OpenSSL also accepts a
+		 * shorter one (its leading zero octets dropped): a second
+		 * encoding of the same signature, so another token. */
+		if (pk->pkey == NULL ||
+		    siglen != (size_t)EVP_PKEY_get_size(pk->pkey))
+			return CG_ERR_SIGNATURE;
 		return verify_md(pk, alg, msg, msglen, sig, siglen);
 	}
 }

@@ -1,17 +1,24 @@
 /*
- * vcache.c - the verified-token cache: "these exact bytes verified with
- * the key of thumbprint K of issuer I". Nothing else is remembered. On a
- * hit the engine still runs every step after the signature against the
- * current policy, key set, clock and store, and the key must still be in
- * the issuer's current key set (a rotated-out key stops passing at once).
- * A deny is never cached.
+ * vcache.c - the verified-token cache: "these exact bytes parsed into this
+ * token and verified with the key of thumbprint K". Nothing else is
+ * remembered. On a hit the engine skips parsing and the signature, and
+ * still runs every other step against the current policy, key set, clock
+ * and store; the key must still be in the issuer's current key set (a
+ * rotated-out key stops passing at once). A deny is never cached.
  *
- * Sharded (64 shards, one mutex each) so worker threads rarely meet; each
- * shard is 4-way set-associative (a lookup checks 4 entries), bounded by
- * entries and bytes; a full set replaces its entries in turn.
+ * Entries hold a reference to the parsed token (tokens never change after
+ * parsing, so threads share them). They are found by a keyed hash of the
+ * token's bytes (SipHash-2-4 from libsodium, with a random key per cache,
+ * so nobody can aim tokens at one set) and confirmed by comparing every
+ * byte. Sharded (64 shards, one mutex each) so worker threads rarely
+ * meet; each shard is 4-way set-associative (a lookup checks 4 entries),
+ * bounded by entries and by the bytes of the tokens it holds; a full set
+ * replaces its entries in turn.
  */
 #include <pthread.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "internal.h"
 
@@ -19,18 +26,16 @@
 #define WAYS 4u
 
 struct ventry {
-	uint64_t hash;		/* from the token's SHA-256 */
-	char *tok;		/* the exact bytes, compared in full */
-	size_t len;
-	char iss[256];		/* issuer's exact iss, truncated -> no entry */
-	size_t iss_len;
+	uint64_t hash;
+	struct cg_token *tok; /* a reference, or NULL */
+	size_t bytes;         /* cg__token_footprint(tok) */
 	char jkt[44];
 };
 
 struct shard {
 	pthread_mutex_t lock;
-	struct ventry *ring;	/* nsets * WAYS entries */
-	unsigned char *turn;	/* next way to replace, per set */
+	struct ventry *ring; /* nsets * WAYS entries */
+	unsigned char *turn; /* next way to replace, per set */
 	size_t cap, nsets, bytes;
 	uint64_t hits, misses;
 };
@@ -38,6 +43,7 @@ struct shard {
 struct cg_vcache {
 	struct shard shards[SHARDS];
 	size_t per_shard, max_bytes_per_shard;
+	unsigned char key[crypto_shorthash_KEYBYTES];
 };
 
 /* see claimgate.h */
@@ -50,10 +56,13 @@ cg_vcache_new(size_t max_entries, size_t max_bytes, struct cg_vcache **out)
 	if (out == NULL)
 		return CG_ERR_ARG;
 	*out = NULL;
+	if (sodium_init() < 0)
+		return CG_ERR_CRYPTO;
 	if (max_entries < SHARDS * WAYS)
 		max_entries = SHARDS * WAYS;
 	if ((c = cg__calloc(1, sizeof(*c))) == NULL)
 		return CG_ERR_NOMEM;
+	crypto_shorthash_keygen(c->key);
 	c->per_shard = max_entries / SHARDS;
 	c->max_bytes_per_shard = max_bytes / SHARDS;
 	for (i = 0; i < SHARDS; i++) {
@@ -88,111 +97,115 @@ cg_vcache_free(struct cg_vcache *c)
 		if (s->ring == NULL)
 			continue;
 		for (j = 0; j < s->cap; j++)
-			free(s->ring[j].tok);
+			cg_token_free(s->ring[j].tok);
 		free(s->ring);
 		free(s->turn);
 		pthread_mutex_destroy(&s->lock);
 	}
+	sodium_memzero(c->key, sizeof(c->key));
 	free(c);
 }
 
 static uint64_t
-hash_of(const char *sha_hex)
+hash_of(const struct cg_vcache *c, const char *raw, size_t len)
 {
-	uint64_t h = 0;
-	int i;
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t v;
 
-	/* The token's SHA-256 (hex) is already computed by the parser. */
-	for (i = 0; i < 16; i++) {
-		char ch = sha_hex[i];
-		h = h << 4 |
-		    (uint64_t)(ch >= 'a' ? ch - 'a' + 10 : ch - '0');
-	}
-	return h;
+	crypto_shorthash(h, (const unsigned char *)raw, len, c->key);
+	memcpy(&v, h, sizeof(v));
+	return v;
 }
 
-int
-cg__vcache_lookup(struct cg_vcache *c, const struct cg_token *t,
-    const char *iss, size_t iss_len, char jkt[44])
+static int
+same_bytes(const struct ventry *e, uint64_t h, const char *raw, size_t len)
 {
-	const char *raw;
-	size_t len, i;
-	uint64_t h;
+	const char *er;
+	size_t elen;
+
+	if (e->tok == NULL || e->hash != h)
+		return 0;
+	er = cg__token_bytes(e->tok, &elen);
+	return elen == len && memcmp(er, raw, len) == 0;
+}
+
+struct cg_token *
+cg__vcache_get(struct cg_vcache *c, const char *raw, size_t len, char jkt[44])
+{
+	struct cg_token *t = NULL;
 	struct shard *s;
-	int hit = 0;
+	size_t i, set;
+	uint64_t h;
 
 	if (c == NULL)
-		return 0;
-	raw = cg__token_bytes(t, &len);
-	h = hash_of(cg_token_sha256_hex(t));
+		return NULL;
+	h = hash_of(c, raw, len);
 	s = &c->shards[h % SHARDS];
 	pthread_mutex_lock(&s->lock);
+	set = (h / SHARDS) % s->nsets;
 	for (i = 0; i < WAYS; i++) {
-		const struct ventry *e =
-		    &s->ring[(h / SHARDS) % s->nsets * WAYS + i];
-		if (e->tok == NULL || e->hash != h || e->len != len ||
-		    e->iss_len != iss_len)
-			continue;
-		if (memcmp(e->tok, raw, len) == 0 &&
-		    memcmp(e->iss, iss, iss_len) == 0) {
+		const struct ventry *e = &s->ring[set * WAYS + i];
+		if (same_bytes(e, h, raw, len)) {
+			t = cg__token_ref(e->tok);
 			memcpy(jkt, e->jkt, 44);
-			hit = 1;
 			break;
 		}
 	}
-	if (hit)
+	if (t != NULL)
 		s->hits++;
 	else
 		s->misses++;
 	pthread_mutex_unlock(&s->lock);
-	return hit;
+	return t;
 }
 
 void
-cg__vcache_insert(struct cg_vcache *c, const struct cg_token *t,
-    const char *iss, size_t iss_len, const char *jkt)
+cg__vcache_put(struct cg_vcache *c, const struct cg_token *t, const char *jkt)
 {
-	const char *raw;
-	struct ventry *e;
+	struct cg_token *old = NULL;
+	struct ventry *e = NULL;
 	struct shard *s;
-	size_t len;
+	const char *raw;
+	size_t len, bytes, set, i;
 	uint64_t h;
-	char *copy;
 
-	if (c == NULL || iss_len >= sizeof(e->iss))
+	if (c == NULL || t == NULL)
 		return;
 	raw = cg__token_bytes(t, &len);
-	if (len > c->max_bytes_per_shard)
+	bytes = cg__token_footprint(t);
+	if (bytes > c->max_bytes_per_shard)
 		return;
-	if ((copy = cg__malloc(len)) == NULL)
-		return; /* a cache that cannot grow just misses */
-	memcpy(copy, raw, len);
-	h = hash_of(cg_token_sha256_hex(t));
+	h = hash_of(c, raw, len);
 	s = &c->shards[h % SHARDS];
 	pthread_mutex_lock(&s->lock);
-	{
-		size_t set = (h / SHARDS) % s->nsets, way = s->turn[set];
-		s->turn[set] = (unsigned char)((way + 1) % WAYS);
-		e = &s->ring[set * WAYS + way];
-	}
-	if (e->tok != NULL) {
-		s->bytes -= e->len;
-		free(e->tok);
-		e->tok = NULL;
-	}
-	if (s->bytes + len > c->max_bytes_per_shard) {
+	set = (h / SHARDS) % s->nsets;
+	/* The same bytes again (verified anew with another key of the set):
+	 * the entry is updated, never duplicated. */
+	for (i = 0; i < WAYS && e == NULL; i++)
+		if (same_bytes(&s->ring[set * WAYS + i], h, raw, len))
+			e = &s->ring[set * WAYS + i];
+	if (e != NULL) {
+		memcpy(e->jkt, jkt, 44);
 		pthread_mutex_unlock(&s->lock);
-		free(copy);
 		return;
 	}
-	e->hash = h;
-	e->tok = copy;
-	e->len = len;
-	memcpy(e->iss, iss, iss_len);
-	e->iss_len = iss_len;
-	memcpy(e->jkt, jkt, 44);
-	s->bytes += len;
+	i = s->turn[set];
+	s->turn[set] = (unsigned char)((i + 1) % WAYS);
+	e = &s->ring[set * WAYS + i];
+	if (e->tok != NULL) {
+		s->bytes -= e->bytes;
+		old = e->tok;
+		e->tok = NULL;
+	}
+	if (s->bytes + bytes <= c->max_bytes_per_shard) {
+		e->hash = h;
+		e->tok = cg__token_ref(t);
+		e->bytes = bytes;
+		memcpy(e->jkt, jkt, 44);
+		s->bytes += bytes;
+	}
 	pthread_mutex_unlock(&s->lock);
+	cg_token_free(old); /* the last holder frees it, outside the lock */
 }
 
 /* see claimgate.h */

@@ -29,7 +29,8 @@
 #include "key.h"
 
 static const char *const payload =
-    "{\"iss\":\"https://sso.example.com\",\"sub\":\"alice\",\"exp\":2000000000}";
+    "{\"iss\":\"https://"
+    "sso.example.com\",\"sub\":\"alice\",\"exp\":2000000000}";
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -90,27 +91,23 @@ key_for(const struct fixture *f, cg_alg alg)
 {
 	switch (cg__alg_desc(alg)->family) {
 	case CG_FAMILY_RSA:
-	case CG_FAMILY_PSS:
-		return &f->rsa;
+	case CG_FAMILY_PSS: return &f->rsa;
 	case CG_FAMILY_EC:
-		return alg == CG_ALG_ES256 ? &f->p256
-		    : alg == CG_ALG_ES384  ? &f->p384
-					   : &f->p521;
-	case CG_FAMILY_ED:
-		return &f->ed;
-	case CG_FAMILY_HMAC:
-		return &f->hs;
+		return alg == CG_ALG_ES256   ? &f->p256
+		       : alg == CG_ALG_ES384 ? &f->p384
+		                             : &f->p521;
+	case CG_FAMILY_ED: return &f->ed;
+	case CG_FAMILY_HMAC: return &f->hs;
 	}
 	return NULL;
 }
 
 /* Signs header.payload (exact bytes) with `k` using `alg`; free(). */
 static char *
-mint_as(const struct cgt_key *k, cg_alg alg, const char *header,
-    const char *pl)
+mint_as(const struct cgt_key *k, cg_alg alg, const char *header, const char *pl)
 {
-	char *t = cg__signer_sign(k->signer, alg, header, strlen(header), pl,
-	    strlen(pl));
+	char *t = cg__signer_sign(
+	    k->signer, alg, header, strlen(header), pl, strlen(pl));
 
 	assert_non_null(t);
 	return t;
@@ -122,14 +119,14 @@ hdr(cg_alg alg, const char *kid)
 {
 	if (kid == NULL)
 		return cgt_fmt("{\"alg\":\"%s\"}", cg_alg_name(alg));
-	return cgt_fmt("{\"alg\":\"%s\",\"kid\":\"%s\"}", cg_alg_name(alg),
-	    kid);
+	return cgt_fmt(
+	    "{\"alg\":\"%s\",\"kid\":\"%s\"}", cg_alg_name(alg), kid);
 }
 
 /* B64(header) '.' B64(payload) '.' B64(sig); free(). */
 static char *
-make_token(const char *header, const char *pl, const unsigned char *sig,
-    size_t siglen)
+make_token(
+    const char *header, const char *pl, const unsigned char *sig, size_t siglen)
 {
 	char *h = cgt_b64(header, strlen(header)), *p = cgt_b64(pl, strlen(pl));
 	char *s = cgt_b64(sig, siglen), *t = cgt_fmt("%s.%s.%s", h, p, s);
@@ -149,8 +146,8 @@ token_sig(const char *tok, unsigned char *sig)
 
 	assert_non_null(dot);
 	assert_true(cg__b64url_decoded_len(strlen(dot + 1)) <= 1024);
-	assert_int_equal(cg__b64url_decode(dot + 1, strlen(dot + 1), sig,
-			     &len, &bad),
+	assert_int_equal(
+	    cg__b64url_decode(dot + 1, strlen(dot + 1), sig, &len, &bad),
 	    CG_OK);
 	return len;
 }
@@ -213,8 +210,8 @@ run(const char *tok, size_t len, size_t max_len, const struct cg_keyset *ks,
 
 /* Expects `tok` to fail with `want` (never CG_OK) against `ks`. */
 static void
-expect_code(const char *what, const char *tok, const struct cg_keyset *ks,
-    cg_code want)
+expect_code(
+    const char *what, const char *tok, const struct cg_keyset *ks, cg_code want)
 {
 	struct cg_error err;
 	size_t idx;
@@ -259,13 +256,14 @@ test_alg_none(void **state)
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *h = cgt_fmt("{\"alg\":\"%s\"}", names[i]);
-		char *h_kid = cgt_fmt("{\"alg\":\"%s\",\"kid\":\"hs\"}",
-		    names[i]);
+		char *h_kid =
+		    cgt_fmt("{\"alg\":\"%s\",\"kid\":\"hs\"}", names[i]);
 		char *tok[4], *what;
 		/* Empty signature, junk, and the MAC a lenient library would
 		 * compute for the same input with the trusted HMAC key. */
 		tok[0] = make_token(h, payload, NULL, 0);
-		tok[1] = make_token(h, payload, (const unsigned char *)"sig", 3);
+		tok[1] =
+		    make_token(h, payload, (const unsigned char *)"sig", 3);
 		{
 			char *unsig = make_token(h_kid, payload, NULL, 0);
 			size_t ilen = strlen(unsig) - 1;
@@ -283,16 +281,16 @@ test_alg_none(void **state)
 			what = cgt_fmt("alg \"%s\" token %zu", names[i], k);
 			expect_code(what, tok[k], f->all, CG_ERR_ALG);
 			/* Parsed, but never a known algorithm. */
-			assert_int_equal(cg_token_parse(tok[k], strlen(tok[k]), 0,
-					     &t, &err),
+			assert_int_equal(
+			    cg_token_parse(tok[k], strlen(tok[k]), 0, &t, &err),
 			    CG_OK);
 			assert_int_equal(cg_token_alg(t), CG_ALG_UNKNOWN);
 			assert_string_equal(cg_token_alg_name(t), names[i]);
 			cg_token_free(t);
 			free(what);
 		}
-		expect_code("alg none, two segments", tok[3], f->all,
-		    CG_ERR_MALFORMED);
+		expect_code(
+		    "alg none, two segments", tok[3], f->all, CG_ERR_MALFORMED);
 		for (k = 0; k < 4; k++)
 			free(tok[k]);
 		free(h);
@@ -303,10 +301,10 @@ test_alg_none(void **state)
 		char *tok = make_token("{\"alg\":\"none\"}", payload, NULL, 0);
 		struct cg_token *t;
 		struct cg_error err;
-		assert_int_equal(cg_token_parse(tok, strlen(tok), 0, &t, &err),
-		    CG_OK);
-		assert_int_equal(cg_token_verify(t, f->all, (cg_alg_set)~0u,
-				     NULL, &err),
+		assert_int_equal(
+		    cg_token_parse(tok, strlen(tok), 0, &t, &err), CG_OK);
+		assert_int_equal(
+		    cg_token_verify(t, f->all, (cg_alg_set)~0u, NULL, &err),
 		    CG_ERR_ALG);
 		cg_token_free(t);
 		free(tok);
@@ -325,16 +323,16 @@ test_alg_not_allowed(void **state)
 	struct cg_error err;
 	size_t idx;
 
-	assert_int_equal(run(tok, strlen(tok), 0, f->all, CG_ALG_ALL, &err,
-			     &idx),
-	    CG_OK);
+	assert_int_equal(
+	    run(tok, strlen(tok), 0, f->all, CG_ALG_ALL, &err, &idx), CG_OK);
 	assert_int_equal(idx, 1);
-	assert_int_equal(run(tok, strlen(tok), 0, f->all,
-			     CG_ALG_BIT(CG_ALG_RS256) | CG_ALG_BIT(CG_ALG_ES384),
-			     &err, &idx),
+	assert_int_equal(
+	    run(tok, strlen(tok), 0, f->all,
+	        CG_ALG_BIT(CG_ALG_RS256) | CG_ALG_BIT(CG_ALG_ES384), &err,
+	        &idx),
 	    CG_ERR_ALG);
-	assert_int_equal(run(tok, strlen(tok), 0, f->all, 0, &err, &idx),
-	    CG_ERR_ALG);
+	assert_int_equal(
+	    run(tok, strlen(tok), 0, f->all, 0, &err, &idx), CG_ERR_ALG);
 	free(tok);
 }
 
@@ -379,8 +377,8 @@ test_rsa_hmac_confusion(void **state)
 	{
 		const char *p = strstr(f->rsa.jwk, "\"n\":\"") + 5;
 		n = cgt_fmt("%.*s", (int)(strchr(p, '"') - p), p);
-		assert_int_equal(cg__b64url_decode(n, strlen(n), nbytes, &nlen,
-				     &bad),
+		assert_int_equal(
+		    cg__b64url_decode(n, strlen(n), nbytes, &nlen, &bad),
 		    CG_OK);
 	}
 	secrets[ns].name = "JWK text";
@@ -409,21 +407,22 @@ test_rsa_hmac_confusion(void **state)
 	for (s = 0; s < ns; s++) {
 		struct cgt_key atk;
 		memset(&atk, 0, sizeof(atk));
-		assert_int_equal(cg__signer_from_secret(secrets[s].p,
-				     secrets[s].len, &atk.signer),
+		assert_int_equal(cg__signer_from_secret(
+		                     secrets[s].p, secrets[s].len, &atk.signer),
 		    CG_OK);
 		for (i = CG_ALG_HS256; i <= CG_ALG_HS512; i++) {
-			char *h = hdr((cg_alg)i, NULL), *hk = hdr((cg_alg)i, "rsa");
+			char *h = hdr((cg_alg)i, NULL),
+			     *hk = hdr((cg_alg)i, "rsa");
 			char *t1 = mint_as(&atk, (cg_alg)i, h, payload);
 			char *t2 = mint_as(&atk, (cg_alg)i, hk, payload);
-			char *what = cgt_fmt("%s as %s secret",
-			    secrets[s].name, cg_alg_name((cg_alg)i));
+			char *what = cgt_fmt("%s as %s secret", secrets[s].name,
+			    cg_alg_name((cg_alg)i));
 			expect_code(what, t1, only_rsa, CG_ERR_KEY_NOT_FOUND);
 			expect_code(what, t2, only_rsa, CG_ERR_KEY_NOT_FOUND);
-			expect_code(what, t1, only_rsa_alg,
-			    CG_ERR_KEY_NOT_FOUND);
-			expect_code(what, t2, only_rsa_alg,
-			    CG_ERR_KEY_NOT_FOUND);
+			expect_code(
+			    what, t1, only_rsa_alg, CG_ERR_KEY_NOT_FOUND);
+			expect_code(
+			    what, t2, only_rsa_alg, CG_ERR_KEY_NOT_FOUND);
 			free(h);
 			free(hk);
 			free(t1);
@@ -437,12 +436,12 @@ test_rsa_hmac_confusion(void **state)
 	{
 		struct cgt_key atk;
 		char *h = hdr(CG_ALG_HS256, NULL), *t;
-		assert_int_equal(cg__signer_from_secret(spki, (size_t)spki_len,
-				     &atk.signer),
+		assert_int_equal(
+		    cg__signer_from_secret(spki, (size_t)spki_len, &atk.signer),
 		    CG_OK);
 		t = mint_as(&atk, CG_ALG_HS256, h, payload);
-		expect_code("SPKI DER vs full set", t, f->all,
-		    CG_ERR_SIGNATURE);
+		expect_code(
+		    "SPKI DER vs full set", t, f->all, CG_ERR_SIGNATURE);
 		free(t);
 		free(h);
 		/* Pointing kid at the RSA key: it does not fit HS256. */
@@ -473,10 +472,9 @@ static void
 test_ecdsa_zero_and_out_of_range(void **state)
 {
 	struct fixture *f = *state;
-	static const cg_alg algs[] = {CG_ALG_ES256, CG_ALG_ES384,
-	    CG_ALG_ES512};
-	static const unsigned char *const orders[] = {cgt_n256, cgt_n384,
-	    cgt_n521};
+	static const cg_alg algs[] = {CG_ALG_ES256, CG_ALG_ES384, CG_ALG_ES512};
+	static const unsigned char *const orders[] = {
+	    cgt_n256, cgt_n384, cgt_n521};
 	size_t a;
 
 	for (a = 0; a < 3; a++) {
@@ -535,17 +533,18 @@ static void
 test_ecdsa_der_signature(void **state)
 {
 	struct fixture *f = *state;
-	static const cg_alg algs[] = {CG_ALG_ES256, CG_ALG_ES384,
-	    CG_ALG_ES512};
+	static const cg_alg algs[] = {CG_ALG_ES256, CG_ALG_ES384, CG_ALG_ES512};
 	size_t a;
 
 	for (a = 0; a < 3; a++) {
 		const struct cgt_key *k = key_for(f, algs[a]);
-		char *h = hdr(algs[a], NULL), *tok = cgt_mint(k, h, payload), *t;
+		char *h = hdr(algs[a], NULL), *tok = cgt_mint(k, h, payload),
+		     *t;
 		unsigned char raw[132], der[200];
 		size_t len = token_sig(tok, raw), dlen;
 
-		dlen = cg__ecdsa_raw_to_der(algs[a], raw, len, der, sizeof(der));
+		dlen =
+		    cg__ecdsa_raw_to_der(algs[a], raw, len, der, sizeof(der));
 		assert_true(dlen > 0);
 		t = with_sig(tok, der, dlen);
 		expect_code("DER signature", t, f->all, CG_ERR_SIGNATURE);
@@ -566,6 +565,51 @@ test_ecdsa_der_signature(void **state)
 	}
 }
 
+/*
+ * An RSA signature is exactly k octets (the modulus length; RFC 8017
+ * 8.1.2 and 8.2.2, step 1). One whose first octet is 0x00 stays the same
+ * number without it, and OpenSSL accepts that shorter string: a second
+ * encoding of one signature, hence a different token with the same
+ * meaning. Signatures starting with 0x00 are searched for (about one in
+ * 256; PSS is randomised, PKCS#1 v1.5 gets a varying payload), so the
+ * test does not depend on luck.
+ */
+static void
+test_rsa_leading_zero_dropped(void **state)
+{
+	static const cg_alg algs[] = {CG_ALG_RS256, CG_ALG_PS256};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		char *h = hdr(algs[i], NULL), *tok = NULL, *t, *what;
+		unsigned char sig[1100];
+		size_t len = 0;
+		int n;
+
+		for (n = 0; n < 8192; n++) {
+			char *pl = cgt_fmt("{\"iss\":\"x\",\"n\":%d}", n);
+			tok = mint_as(&f->rsa, algs[i], h, pl);
+			free(pl);
+			len = token_sig(tok, sig);
+			if (sig[0] == 0)
+				break;
+			free(tok);
+			tok = NULL;
+		}
+		assert_non_null(tok);
+		assert_int_equal(len, 256);
+		expect_code("control", tok, f->all, CG_OK);
+		what = cgt_fmt("%s leading 0x00 dropped", cg_alg_name(algs[i]));
+		t = with_sig(tok, sig + 1, len - 1);
+		expect_code(what, t, f->all, CG_ERR_SIGNATURE);
+		free(t);
+		free(what);
+		free(tok);
+		free(h);
+	}
+}
+
 /* One byte short, one byte long (at either end), empty: every alg. */
 static void
 test_wrong_length_signatures(void **state)
@@ -575,8 +619,8 @@ test_wrong_length_signatures(void **state)
 
 	for (a = CG_ALG_RS256; a <= CG_ALG_HS512; a++) {
 		const struct cgt_key *k = key_for(f, (cg_alg)a);
-		char *h = hdr((cg_alg)a, NULL), *tok = mint_as(k, (cg_alg)a, h,
-		    payload);
+		char *h = hdr((cg_alg)a, NULL),
+		     *tok = mint_as(k, (cg_alg)a, h, payload);
 		unsigned char sig[1100];
 		size_t len = token_sig(tok, sig + 1);
 		char *t, *what;
@@ -629,8 +673,8 @@ test_ed25519_non_canonical_s(void **state)
 {
 	struct fixture *f = *state;
 	static const unsigned char L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63,
-	    0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0,
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+	    0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
 	char *h = hdr(CG_ALG_EDDSA, "ed"), *tok = cgt_mint(&f->ed, h, payload);
 	unsigned char sig[64];
 	size_t len = token_sig(tok, sig), k, i;
@@ -695,7 +739,7 @@ test_ed25519_small_order_key(void **state)
 	sig[0] = 1; /* R = identity, S = 0 */
 	xb = cgt_b64(x, sizeof(x));
 	jwk = cgt_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"weak\","
-		      "\"x\":\"%s\"}",
+	              "\"x\":\"%s\"}",
 	    xb);
 	jwkp = jwk;
 	ks = cgt_keyset(&jwkp, 1);
@@ -703,7 +747,7 @@ test_ed25519_small_order_key(void **state)
 	rc = run(t, strlen(t), 0, ks, CG_ALG_ALL, &err, &idx);
 	/* Today the key loads and the forgery verifies (rc == CG_OK). */
 	assert_true(rc == CG_OK || rc == CG_ERR_KEY_NOT_FOUND ||
-	    rc == CG_ERR_SIGNATURE);
+	            rc == CG_ERR_SIGNATURE);
 	assert_int_equal(cg_keyset_count(ks), 0);
 	assert_int_not_equal(rc, CG_OK);
 	cg_keyset_free(ks);
@@ -724,8 +768,7 @@ test_segments(void **state)
 	const char *d1 = strchr(tok, '.'), *d2 = strchr(d1 + 1, '.');
 	size_t hl = (size_t)(d1 - tok), pl = (size_t)(d2 - d1 - 1);
 	const char *H = tok, *P = d1 + 1, *S = d2 + 1;
-	char *jwe_h = cgt_b64("{\"alg\":\"RSA-OAEP\",\"enc\":\"A256GCM\"}",
-	    34);
+	char *jwe_h = cgt_b64("{\"alg\":\"RSA-OAEP\",\"enc\":\"A256GCM\"}", 34);
 	struct {
 		char *tok;
 		cg_code want;
@@ -743,8 +786,7 @@ test_segments(void **state)
 
 	/* Too few segments: the offset is the end of the token, where the
 	 * missing '.' would be. */
-	ROW(CG_ERR_MALFORMED, hl + 1 + pl, "%.*s.%.*s", (int)hl, H, (int)pl,
-	    P);
+	ROW(CG_ERR_MALFORMED, hl + 1 + pl, "%.*s.%.*s", (int)hl, H, (int)pl, P);
 	ROW(CG_ERR_MALFORMED, hl, "%.*s", (int)hl, H);
 	ROW(CG_ERR_MALFORMED, hl + pl + 2 + strlen(S), "%s.%s", tok, S);
 	ROW(CG_ERR_MALFORMED, hl + pl + 2 + strlen(S), "%s.", tok);
@@ -843,11 +885,13 @@ test_base64_strictness(void **state)
 		free(t);
 		/* Each bad byte in place of the segment's 6th character. */
 		for (i = 0; i < sizeof(bad_bytes); i++) {
-			t = splice(tok, start[s] + 5, 1, &bad_bytes[i], 1, &len);
+			t = splice(
+			    tok, start[s] + 5, 1, &bad_bytes[i], 1, &len);
 			snprintf(what, sizeof(what),
 			    "segment %zu byte 0x%02x in the middle", s,
 			    (unsigned char)bad_bytes[i]);
-			expect_at(what, t, len, ks, CG_ERR_BASE64, start[s] + 5);
+			expect_at(
+			    what, t, len, ks, CG_ERR_BASE64, start[s] + 5);
 			free(t);
 			/* ... and first, and last. */
 			t = splice(tok, start[s], 1, &bad_bytes[i], 1, &len);
@@ -903,9 +947,10 @@ test_base64_strictness(void **state)
 			snprintf(what, sizeof(what), "segment %zu 1 mod 4", s);
 			if (run(t, len, 0, ks, CG_ALG_ALL, &err, &idx2) !=
 			    CG_ERR_BASE64)
-				fail_msg("%s: %s", what, cg_code_name(err.code));
-			assert_true(err.offset >= start[s] &&
-			    err.offset <= end[s] - 1);
+				fail_msg(
+				    "%s: %s", what, cg_code_name(err.code));
+			assert_true(
+			    err.offset >= start[s] && err.offset <= end[s] - 1);
 			/* jws.c decode_segment reports `end` (the '.' or, for
 			 * the signature, one past the token) instead of the
 			 * stray character at end - 1. */
@@ -932,8 +977,8 @@ test_base64_strictness(void **state)
 	{
 		struct cg_error err;
 		size_t idx;
-		assert_int_equal(run(t, len, 0, ks, CG_ALG_ALL, &err, &idx),
-		    CG_ERR_BASE64);
+		assert_int_equal(
+		    run(t, len, 0, ks, CG_ALG_ALL, &err, &idx), CG_ERR_BASE64);
 		assert_true(err.offset >= 6 && err.offset <= 45);
 		/* jws.c decode_segment checks the length before the bytes
 		 * and reports offset 45 (the first '.'). */
@@ -956,26 +1001,26 @@ test_duplicate_members(void **state)
 	static const struct {
 		const char *h, *p;
 	} rows[] = {
-		{"{\"alg\":\"HS256\",\"alg\":\"none\"}", NULL},
-		{"{\"alg\":\"none\",\"alg\":\"HS256\"}", NULL},
-		{"{\"alg\":\"HS256\",\"alg\":\"HS256\"}", NULL},
-		{"{\"alg\":\"HS256\",\"\\u0061lg\":\"none\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"hs\",\"kid\":\"other\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"other\",\"kid\":\"hs\"}", NULL},
-		{"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"typ\":\"at+jwt\"}", NULL},
-		{"{\"alg\":\"HS256\",\"x\":{\"a\":1,\"a\":2}}", NULL},
-		{NULL, "{\"sub\":\"a\",\"exp\":1,\"exp\":9999999999}"},
-		{NULL, "{\"exp\":9999999999,\"exp\":1}"},
-		{NULL, "{\"sub\":\"alice\",\"sub\":\"admin\"}"},
-		{NULL, "{\"sub\":\"alice\",\"\\u0073ub\":\"admin\"}"},
-		{NULL, "{\"act\":{\"sub\":\"a\",\"sub\":\"b\"}}"},
-		{NULL, "{\"aud\":[{\"x\":1,\"x\":1}]}"},
+	    {"{\"alg\":\"HS256\",\"alg\":\"none\"}", NULL},
+	    {"{\"alg\":\"none\",\"alg\":\"HS256\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"alg\":\"HS256\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"\\u0061lg\":\"none\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"hs\",\"kid\":\"other\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"other\",\"kid\":\"hs\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"typ\":\"at+jwt\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"x\":{\"a\":1,\"a\":2}}", NULL},
+	    {NULL, "{\"sub\":\"a\",\"exp\":1,\"exp\":9999999999}"},
+	    {NULL, "{\"exp\":9999999999,\"exp\":1}"},
+	    {NULL, "{\"sub\":\"alice\",\"sub\":\"admin\"}"},
+	    {NULL, "{\"sub\":\"alice\",\"\\u0073ub\":\"admin\"}"},
+	    {NULL, "{\"act\":{\"sub\":\"a\",\"sub\":\"b\"}}"},
+	    {NULL, "{\"aud\":[{\"x\":1,\"x\":1}]}"},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const char *h = rows[i].h != NULL ? rows[i].h
-						  : "{\"alg\":\"HS256\"}";
+		const char *h =
+		    rows[i].h != NULL ? rows[i].h : "{\"alg\":\"HS256\"}";
 		const char *p = rows[i].p != NULL ? rows[i].p : payload;
 		char *t = mint_as(&f->hs, CG_ALG_HS256, h, p);
 		char *what = cgt_fmt("duplicate row %zu", i);
@@ -984,14 +1029,14 @@ test_duplicate_members(void **state)
 		/* In the header: the offset points into the header segment;
 		 * in the payload: into the payload segment. */
 		size_t d1 = (size_t)(strchr(t, '.') - t);
-		assert_int_equal(run(t, strlen(t), 0, f->all, CG_ALG_ALL, &err,
-				     &idx),
+		assert_int_equal(
+		    run(t, strlen(t), 0, f->all, CG_ALG_ALL, &err, &idx),
 		    CG_ERR_JSON);
 		if (rows[i].h != NULL)
 			assert_true(err.offset < d1);
 		else
 			assert_true(err.offset > d1 &&
-			    err.offset < (size_t)(strrchr(t, '.') - t));
+			            err.offset < (size_t)(strrchr(t, '.') - t));
 		expect_code(what, t, f->all, CG_ERR_JSON);
 		free(t);
 		free(what);
@@ -1005,25 +1050,27 @@ test_invalid_utf8(void **state)
 	static const struct {
 		const char *h, *p;
 	} rows[] = {
-		{"{\"alg\":\"HS256\",\"kid\":\"\xc0\xaf\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"\xed\xa0\x80\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"\xe2\x82\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"\\ud800\"}", NULL},
-		{"{\"alg\":\"HS256\",\"kid\":\"a\\u0000b\"}", NULL},
-		{"{\"alg\":\"HS256\",\"\xff\":1}", NULL},
-		{"{\"alg\":\"HS\xc5\xbf""256\"}", NULL}, /* long s: valid, unknown */
-		{NULL, "{\"sub\":\"\xed\xa0\x80\"}"},
-		{NULL, "{\"sub\":\"\xc0\x80\"}"},
-		{NULL, "{\"sub\":\"\xf4\x90\x80\x80\"}"},
-		{NULL, "{\"sub\":\"\\udc00\"}"},
-		{NULL, "{\"sub\":\"x\\u0000\"}"},
-		{NULL, "{\"sub\":\"\x80\"}"},
+	    {"{\"alg\":\"HS256\",\"kid\":\"\xc0\xaf\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"\xed\xa0\x80\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"\xe2\x82\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"\\ud800\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"kid\":\"a\\u0000b\"}", NULL},
+	    {"{\"alg\":\"HS256\",\"\xff\":1}", NULL},
+	    {"{\"alg\":\"HS\xc5\xbf"
+	     "256\"}",
+	        NULL}, /* long s: valid, unknown */
+	    {NULL, "{\"sub\":\"\xed\xa0\x80\"}"},
+	    {NULL, "{\"sub\":\"\xc0\x80\"}"},
+	    {NULL, "{\"sub\":\"\xf4\x90\x80\x80\"}"},
+	    {NULL, "{\"sub\":\"\\udc00\"}"},
+	    {NULL, "{\"sub\":\"x\\u0000\"}"},
+	    {NULL, "{\"sub\":\"\x80\"}"},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const char *h = rows[i].h != NULL ? rows[i].h
-						  : "{\"alg\":\"HS256\"}";
+		const char *h =
+		    rows[i].h != NULL ? rows[i].h : "{\"alg\":\"HS256\"}";
 		const char *p = rows[i].p != NULL ? rows[i].p : payload;
 		char *t = mint_as(&f->hs, CG_ALG_HS256, h, p);
 		char *what = cgt_fmt("UTF-8 row %zu", i);
@@ -1058,8 +1105,8 @@ test_depth(void **state)
 		expect_code(what, t, f->all, d <= 16 ? CG_OK : CG_ERR_JSON);
 		free(t);
 		/* The same nesting in the header. */
-		o = (size_t)snprintf(hdrbuf, sizeof(hdrbuf),
-		    "{\"alg\":\"HS256\",\"x\":");
+		o = (size_t)snprintf(
+		    hdrbuf, sizeof(hdrbuf), "{\"alg\":\"HS256\",\"x\":");
 		for (i = 1; i < d; i++)
 			hdrbuf[o++] = '[';
 		for (i = 1; i < d; i++)
@@ -1081,45 +1128,45 @@ test_header_types(void **state)
 		const char *h;
 		cg_code want;
 	} rows[] = {
-		/* not an object */
-		{"[]", CG_ERR_JSON},
-		{"[{\"alg\":\"HS256\"}]", CG_ERR_JSON},
-		{"\"HS256\"", CG_ERR_JSON},
-		{"null", CG_ERR_JSON},
-		{"1", CG_ERR_JSON},
-		{"", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\"}x", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\"", CG_ERR_JSON},
-		/* alg missing or not a string */
-		{"{}", CG_ERR_JSON},
-		{"{\"typ\":\"JWT\"}", CG_ERR_JSON},
-		{"{\"Alg\":\"HS256\"}", CG_ERR_JSON},
-		{"{\"alg\":256}", CG_ERR_JSON},
-		{"{\"alg\":[\"HS256\"]}", CG_ERR_JSON},
-		{"{\"alg\":{\"name\":\"HS256\"}}", CG_ERR_JSON},
-		{"{\"alg\":true}", CG_ERR_JSON},
-		{"{\"alg\":null}", CG_ERR_JSON},
-		/* kid, typ, cty must be strings */
-		{"{\"alg\":\"HS256\",\"kid\":1}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"kid\":[\"hs\"]}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"kid\":{}}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"kid\":false}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"typ\":1}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"typ\":[\"JWT\"]}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"cty\":{}}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"cty\":7}", CG_ERR_JSON},
-		/* any parameter null */
-		{"{\"alg\":\"HS256\",\"kid\":null}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"typ\":null}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"x5u\":null}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"crit\":null}", CG_ERR_JSON},
-		{"{\"alg\":\"HS256\",\"anything\":null}", CG_ERR_JSON},
-		/* controls: other types for unknown parameters are fine */
-		{"{\"alg\":\"HS256\",\"x\":1,\"y\":[null],\"z\":{\"n\":null}}",
-		    CG_OK},
-		{"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"cty\":\"JWT\","
-		 "\"kid\":\"hs\"}",
-		    CG_OK},
+	    /* not an object */
+	    {"[]", CG_ERR_JSON},
+	    {"[{\"alg\":\"HS256\"}]", CG_ERR_JSON},
+	    {"\"HS256\"", CG_ERR_JSON},
+	    {"null", CG_ERR_JSON},
+	    {"1", CG_ERR_JSON},
+	    {"", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\"}x", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\"", CG_ERR_JSON},
+	    /* alg missing or not a string */
+	    {"{}", CG_ERR_JSON},
+	    {"{\"typ\":\"JWT\"}", CG_ERR_JSON},
+	    {"{\"Alg\":\"HS256\"}", CG_ERR_JSON},
+	    {"{\"alg\":256}", CG_ERR_JSON},
+	    {"{\"alg\":[\"HS256\"]}", CG_ERR_JSON},
+	    {"{\"alg\":{\"name\":\"HS256\"}}", CG_ERR_JSON},
+	    {"{\"alg\":true}", CG_ERR_JSON},
+	    {"{\"alg\":null}", CG_ERR_JSON},
+	    /* kid, typ, cty must be strings */
+	    {"{\"alg\":\"HS256\",\"kid\":1}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"kid\":[\"hs\"]}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"kid\":{}}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"kid\":false}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"typ\":1}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"typ\":[\"JWT\"]}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"cty\":{}}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"cty\":7}", CG_ERR_JSON},
+	    /* any parameter null */
+	    {"{\"alg\":\"HS256\",\"kid\":null}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"typ\":null}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"x5u\":null}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"crit\":null}", CG_ERR_JSON},
+	    {"{\"alg\":\"HS256\",\"anything\":null}", CG_ERR_JSON},
+	    /* controls: other types for unknown parameters are fine */
+	    {"{\"alg\":\"HS256\",\"x\":1,\"y\":[null],\"z\":{\"n\":null}}",
+	        CG_OK},
+	    {"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"cty\":\"JWT\","
+	     "\"kid\":\"hs\"}",
+	        CG_OK},
 	};
 	size_t i;
 
@@ -1131,23 +1178,23 @@ test_header_types(void **state)
 		cg_code rc;
 		if (rows[i].h[0] == '\0') {
 			/* An empty header segment is a structural error. */
-			expect_at(what, t, strlen(t), f->all, CG_ERR_MALFORMED,
-			    0);
+			expect_at(
+			    what, t, strlen(t), f->all, CG_ERR_MALFORMED, 0);
 		} else {
 			expect_code(what, t, f->all, rows[i].want);
-			rc = run(t, strlen(t), 0, f->all, CG_ALG_ALL, &err,
-			    &idx);
+			rc = run(
+			    t, strlen(t), 0, f->all, CG_ALG_ALL, &err, &idx);
 			if (rc != CG_OK)
-				assert_true(err.offset <
-				    (size_t)(strchr(t, '.') - t));
+				assert_true(
+				    err.offset < (size_t)(strchr(t, '.') - t));
 		}
 		free(t);
 		free(what);
 	}
 	/* The payload too must be an object. */
 	{
-		static const char *const pls[] = {"[]", "\"alice\"", "null",
-		    "{\"sub\":\"a\"} {}", "1"};
+		static const char *const pls[] = {
+		    "[]", "\"alice\"", "null", "{\"sub\":\"a\"} {}", "1"};
 		for (i = 0; i < sizeof(pls) / sizeof(pls[0]); i++) {
 			char *t = mint_as(&f->hs, CG_ALG_HS256,
 			    "{\"alg\":\"HS256\"}", pls[i]);
@@ -1168,8 +1215,8 @@ token_of_len(const struct cgt_key *k, size_t target)
 	size_t kidlen;
 
 	for (kidlen = 1; kidlen <= 4; kidlen++) {
-		char *h = cgt_fmt("{\"alg\":\"HS256\",\"x\":\"%.*s\"}",
-		    (int)kidlen, "xxxx");
+		char *h = cgt_fmt(
+		    "{\"alg\":\"HS256\",\"x\":\"%.*s\"}", (int)kidlen, "xxxx");
 		size_t hl = (strlen(h) * 4 + 2) / 3, P, L, fixed;
 		char *p, *t;
 
@@ -1182,8 +1229,8 @@ token_of_len(const struct cgt_key *k, size_t target)
 		L = P / 4 * 3 + (P % 4 == 0 ? 0 : P % 4 - 1);
 		fixed = strlen("{\"sub\":\"x\",\"pad\":\"\"}");
 		assert_true(L > fixed);
-		p = cgt_fmt("{\"sub\":\"x\",\"pad\":\"%0*d\"}", (int)(L - fixed),
-		    0);
+		p = cgt_fmt(
+		    "{\"sub\":\"x\",\"pad\":\"%0*d\"}", (int)(L - fixed), 0);
 		t = mint_as(k, CG_ALG_HS256, h, p);
 		assert_int_equal(strlen(t), target);
 		free(h);
@@ -1207,28 +1254,29 @@ test_size_limits(void **state)
 	struct cg_token *t;
 	size_t idx;
 
-	assert_int_equal(run(t8192, 8192, 0, ks, CG_ALG_ALL, &err, &idx), CG_OK);
-	assert_int_equal(run(t8193, 8193, 0, ks, CG_ALG_ALL, &err, &idx),
-	    CG_ERR_TOO_LARGE);
+	assert_int_equal(
+	    run(t8192, 8192, 0, ks, CG_ALG_ALL, &err, &idx), CG_OK);
+	assert_int_equal(
+	    run(t8193, 8193, 0, ks, CG_ALG_ALL, &err, &idx), CG_ERR_TOO_LARGE);
 	assert_int_equal(err.offset, 8192);
 	assert_int_equal(run(t8192, 8192, 8191, ks, CG_ALG_ALL, &err, &idx),
 	    CG_ERR_TOO_LARGE);
 	/* Explicit limits. */
-	assert_int_equal(run(t8193, 8193, 8193, ks, CG_ALG_ALL, &err, &idx),
-	    CG_OK);
-	assert_int_equal(run(t20000, 20000, 20000, ks, CG_ALG_ALL, &err, &idx),
-	    CG_OK);
+	assert_int_equal(
+	    run(t8193, 8193, 8193, ks, CG_ALG_ALL, &err, &idx), CG_OK);
+	assert_int_equal(
+	    run(t20000, 20000, 20000, ks, CG_ALG_ALL, &err, &idx), CG_OK);
 	assert_int_equal(run(t20000, 20000, 19999, ks, CG_ALG_ALL, &err, &idx),
 	    CG_ERR_TOO_LARGE);
 	assert_int_equal(err.offset, 19999);
 	assert_int_equal(run(t20000, 20000, CG_MAX_TOKEN_LEN_CEILING, ks,
-			     CG_ALG_ALL, &err, &idx),
+	                     CG_ALG_ALL, &err, &idx),
 	    CG_OK);
 	assert_int_equal(run(t20000, 20000, 0, ks, CG_ALG_ALL, &err, &idx),
 	    CG_ERR_TOO_LARGE);
 	/* A limit above the ceiling is a caller error. */
 	assert_int_equal(run(t8192, 8192, CG_MAX_TOKEN_LEN_CEILING + 1, ks,
-			     CG_ALG_ALL, &err, &idx),
+	                     CG_ALG_ALL, &err, &idx),
 	    CG_ERR_ARG);
 	/* The size check comes before anything else: junk of 8193 bytes. */
 	{
@@ -1240,15 +1288,15 @@ test_size_limits(void **state)
 		free(junk);
 	}
 	/* Empty. */
-	assert_int_equal(run("", 0, 0, ks, CG_ALG_ALL, &err, &idx),
-	    CG_ERR_EMPTY);
+	assert_int_equal(
+	    run("", 0, 0, ks, CG_ALG_ALL, &err, &idx), CG_ERR_EMPTY);
 	assert_int_equal(cg_token_parse(NULL, 0, 0, &t, &err), CG_ERR_EMPTY);
 	assert_null(t);
 	assert_int_equal(cg_token_parse("", 0, 0, &t, NULL), CG_ERR_EMPTY);
 	assert_int_equal(cg_token_parse(NULL, 5, 0, &t, &err), CG_ERR_ARG);
 	assert_int_equal(cg_token_parse("a.b.c", 5, 0, NULL, &err), CG_ERR_ARG);
-	assert_int_equal(cg_token_verify(NULL, ks, CG_ALG_ALL, &idx, &err),
-	    CG_ERR_ARG);
+	assert_int_equal(
+	    cg_token_verify(NULL, ks, CG_ALG_ALL, &idx, &err), CG_ERR_ARG);
 	cg_token_free(NULL);
 	free(t8192);
 	free(t8193);
@@ -1288,20 +1336,20 @@ test_embedded_keys_ignored(void **state)
 	char *atk_jwk_trusted_kid, *atk_bare;
 	/* Header text before and after the embedded JWK. */
 	static const char *const fmts[][2] = {
-		{"{\"alg\":\"ES256\",\"jwk\":", "}"},
-		{"{\"alg\":\"ES256\",\"kid\":\"attacker\",\"jwk\":", "}"},
-		{"{\"alg\":\"ES256\",\"kid\":\"p256\",\"jwk\":", "}"},
-		{"{\"alg\":\"ES256\",\"jku\":\"https://evil.example/jwks\","
-		 "\"x\":",
-		    "}"},
-		{"{\"alg\":\"ES256\",\"x5u\":\"https://evil.example/cert.pem\","
-		 "\"x\":",
-		    "}"},
-		{"{\"alg\":\"ES256\",\"x5c\":[\"MIIBszCCAVmgAwIBAgIU\"],\"x\":",
-		    "}"},
-		{"{\"alg\":\"ES256\",\"kid\":\"p256\",\"jku\":\"file:///etc/jwks\","
-		 "\"x5u\":\"http://169.254.169.254/\",\"jwk\":",
-		    "}"},
+	    {"{\"alg\":\"ES256\",\"jwk\":", "}"},
+	    {"{\"alg\":\"ES256\",\"kid\":\"attacker\",\"jwk\":", "}"},
+	    {"{\"alg\":\"ES256\",\"kid\":\"p256\",\"jwk\":", "}"},
+	    {"{\"alg\":\"ES256\",\"jku\":\"https://evil.example/jwks\","
+	     "\"x\":",
+	        "}"},
+	    {"{\"alg\":\"ES256\",\"x5u\":\"https://evil.example/cert.pem\","
+	     "\"x\":",
+	        "}"},
+	    {"{\"alg\":\"ES256\",\"x5c\":[\"MIIBszCCAVmgAwIBAgIU\"],\"x\":",
+	        "}"},
+	    {"{\"alg\":\"ES256\",\"kid\":\"p256\",\"jku\":\"file:///etc/jwks\","
+	     "\"x5u\":\"http://169.254.169.254/\",\"jwk\":",
+	        "}"},
 	};
 	size_t i;
 
@@ -1323,7 +1371,8 @@ test_embedded_keys_ignored(void **state)
 		    i == 1 ? CG_ERR_KEY_NOT_FOUND : CG_ERR_SIGNATURE);
 		/* Signed by the trusted key, the same header verifies with
 		 * the trusted key only (kid "attacker" still selects none). */
-		expect_code(what, legit, ks, i == 1 ? CG_ERR_KEY_NOT_FOUND : CG_OK);
+		expect_code(
+		    what, legit, ks, i == 1 ? CG_ERR_KEY_NOT_FOUND : CG_OK);
 		free(h);
 		free(forged);
 		free(legit);
@@ -1333,7 +1382,8 @@ test_embedded_keys_ignored(void **state)
 	{
 		char *h = cgt_fmt("{\"alg\":\"HS256\",\"jwk\":%s}", atk_hs.jwk);
 		char *forged = cgt_mint(&atk_hs, h, payload);
-		expect_code("embedded oct jwk", forged, ks, CG_ERR_KEY_NOT_FOUND);
+		expect_code(
+		    "embedded oct jwk", forged, ks, CG_ERR_KEY_NOT_FOUND);
 		expect_code("embedded oct jwk, full set", forged, f->all,
 		    CG_ERR_SIGNATURE);
 		free(h);
@@ -1355,23 +1405,23 @@ test_hostile_kid(void **state)
 	struct fixture *f = *state;
 	/* JSON-escaped kid values. */
 	static const char *const kids[] = {
-		"../../etc/passwd",
-		"/dev/null",
-		"' OR 1=1",
-		"' OR '1'='1' --",
-		"p256' OR 'a'='a",
-		"\\u0001\\u001b[2J\\r\\n",
-		"p256\\n",
-		"p256 ",
-		" p256",
-		"P256",
-		"p25",
-		"p2566",
-		"",
-		"$(touch /tmp/pwned)",
-		"http://evil.example/key",
-		"%s%s%s%n",
-		"\\\"}]}",
+	    "../../etc/passwd",
+	    "/dev/null",
+	    "' OR 1=1",
+	    "' OR '1'='1' --",
+	    "p256' OR 'a'='a",
+	    "\\u0001\\u001b[2J\\r\\n",
+	    "p256\\n",
+	    "p256 ",
+	    " p256",
+	    "P256",
+	    "p25",
+	    "p2566",
+	    "",
+	    "$(touch /tmp/pwned)",
+	    "http://evil.example/key",
+	    "%s%s%s%n",
+	    "\\\"}]}",
 	};
 	char *big = malloc(10 * 1024 + 1);
 	size_t i;
@@ -1380,7 +1430,8 @@ test_hostile_kid(void **state)
 	memset(big, 'k', 10 * 1024);
 	big[10 * 1024] = '\0';
 	for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
-		char *h = cgt_fmt("{\"alg\":\"ES256\",\"kid\":\"%s\"}", kids[i]);
+		char *h =
+		    cgt_fmt("{\"alg\":\"ES256\",\"kid\":\"%s\"}", kids[i]);
 		char *t = cgt_mint(&f->p256, h, payload);
 		char *what = cgt_fmt("kid row %zu", i);
 		struct cg_error err;
@@ -1401,11 +1452,11 @@ test_hostile_kid(void **state)
 		char *t = cgt_mint(&f->p256, h, payload);
 		struct cg_error err;
 		size_t idx;
-		assert_int_equal(run(t, strlen(t), 0, f->all, CG_ALG_ALL, &err,
-				     &idx),
+		assert_int_equal(
+		    run(t, strlen(t), 0, f->all, CG_ALG_ALL, &err, &idx),
 		    CG_ERR_TOO_LARGE);
-		assert_int_equal(run(t, strlen(t), 32768, f->all, CG_ALG_ALL,
-				     &err, &idx),
+		assert_int_equal(
+		    run(t, strlen(t), 32768, f->all, CG_ALG_ALL, &err, &idx),
 		    CG_ERR_KEY_NOT_FOUND);
 		assert_true(strlen(err.msg) < sizeof(err.msg));
 		assert_null(strstr(err.msg, "kkkk"));
@@ -1425,10 +1476,10 @@ test_hostile_kid(void **state)
 		ks = cgt_keyset(jwks, 1);
 		t1 = mint_as(&f->hs, CG_ALG_HS256,
 		    "{\"alg\":\"HS256\",\"kid\":\"\"}", payload);
-		t2 = mint_as(&f->hs, CG_ALG_HS256, "{\"alg\":\"HS256\"}",
-		    payload);
-		expect_code("empty kid vs kid-less key", t1, ks,
-		    CG_ERR_KEY_NOT_FOUND);
+		t2 = mint_as(
+		    &f->hs, CG_ALG_HS256, "{\"alg\":\"HS256\"}", payload);
+		expect_code(
+		    "empty kid vs kid-less key", t1, ks, CG_ERR_KEY_NOT_FOUND);
 		expect_code("no kid vs kid-less key", t2, ks, CG_OK);
 		cg_keyset_free(ks);
 		jwks[0] = emptykid;
@@ -1490,8 +1541,8 @@ test_kid_selects_one_key(void **state)
 			char *t = cgt_mint_simple(&k[i], names[j], payload);
 			struct cg_error err;
 			size_t idx = 99;
-			cg_code rc = run(t, strlen(t), 0, ks, CG_ALG_ALL, &err,
-			    &idx);
+			cg_code rc =
+			    run(t, strlen(t), 0, ks, CG_ALG_ALL, &err, &idx);
 			if (i == j) {
 				assert_int_equal(rc, CG_OK);
 				assert_int_equal(idx, i);
@@ -1508,8 +1559,8 @@ test_kid_selects_one_key(void **state)
 			char *t = cgt_mint_simple(&k[i], NULL, payload);
 			struct cg_error err;
 			size_t idx = 99;
-			assert_int_equal(run(t, strlen(t), 0, ks, CG_ALG_ALL,
-					     &err, &idx),
+			assert_int_equal(
+			    run(t, strlen(t), 0, ks, CG_ALG_ALL, &err, &idx),
 			    CG_OK);
 			assert_int_equal(idx, i);
 			free(t);
@@ -1542,8 +1593,8 @@ try_limit(cg_alg alg, int shared_kid, size_t extra)
 	}
 	/* Non-fitting keys first: they are not counted. */
 	for (i = 0; i < extra; i++) {
-		cgt_key_gen(&ed[i], CG_ALG_EDDSA, shared_kid ? "shared" : NULL,
-		    0);
+		cgt_key_gen(
+		    &ed[i], CG_ALG_EDDSA, shared_kid ? "shared" : NULL, 0);
 		jwks[n++] = ed[i].jwk;
 	}
 	for (i = 0; i < 9; i++)
@@ -1551,8 +1602,8 @@ try_limit(cg_alg alg, int shared_kid, size_t extra)
 	ks = cgt_keyset(jwks, n);
 	assert_int_equal(cg_keyset_count(ks), n);
 	for (signer = 0; signer < 9; signer++) {
-		char *t = cgt_mint_simple(&k[signer],
-		    shared_kid ? "shared" : NULL, payload);
+		char *t = cgt_mint_simple(
+		    &k[signer], shared_kid ? "shared" : NULL, payload);
 		struct cg_error err;
 		size_t idx = 99;
 		cg_code rc = run(t, strlen(t), 0, ks, CG_ALG_ALL, &err, &idx);
@@ -1610,15 +1661,15 @@ test_key_alg_binding(void **state)
 		cg_alg alg;
 		cg_code want;
 	} rows[] = {
-		{CG_ALG_RS256, CG_OK},
-		{CG_ALG_RS384, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_RS512, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_PS256, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_PS384, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_PS512, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_HS256, CG_OK},
-		{CG_ALG_HS384, CG_ERR_KEY_NOT_FOUND},
-		{CG_ALG_HS512, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_RS256, CG_OK},
+	    {CG_ALG_RS384, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_RS512, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_PS256, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_PS384, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_PS512, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_HS256, CG_OK},
+	    {CG_ALG_HS384, CG_ERR_KEY_NOT_FOUND},
+	    {CG_ALG_HS512, CG_ERR_KEY_NOT_FOUND},
 	};
 	size_t i;
 
@@ -1655,24 +1706,23 @@ test_pss_salt_length(void **state)
 
 	assert_non_null(pk);
 	for (i = 0; i < sizeof(salts) / sizeof(salts[0]); i++) {
-		char *unsig = make_token("{\"alg\":\"PS256\"}", payload, NULL, 0);
+		char *unsig =
+		    make_token("{\"alg\":\"PS256\"}", payload, NULL, 0);
 		size_t ilen = strlen(unsig) - 1, siglen = 512;
 		unsigned char sig[512];
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		EVP_PKEY_CTX *pctx = NULL;
 		char *t;
 		assert_non_null(ctx);
-		assert_int_equal(EVP_DigestSignInit(ctx, &pctx, EVP_sha256(),
-				     NULL, pk),
+		assert_int_equal(
+		    EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, pk), 1);
+		assert_int_equal(
+		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING),
 		    1);
-		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx,
-				     RSA_PKCS1_PSS_PADDING),
-		    1);
-		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-				     salts[i]),
-		    1);
+		assert_int_equal(
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salts[i]), 1);
 		assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
-				     (const unsigned char *)unsig, ilen),
+		                     (const unsigned char *)unsig, ilen),
 		    1);
 		EVP_MD_CTX_free(ctx);
 		t = with_sig(unsig, sig, siglen);
@@ -1692,13 +1742,13 @@ test_crit(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const rows[] = {
-		"{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1}",
-		"{\"alg\":\"HS256\",\"crit\":[]}",
-		"{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}",
-		"{\"alg\":\"HS256\",\"crit\":\"exp\"}",
-		"{\"alg\":\"HS256\",\"crit\":{}}",
-		"{\"alg\":\"none\",\"crit\":[\"x\"]}",
-		"{\"alg\":\"HS256\",\"kid\":\"nosuchkey\",\"crit\":[\"x\"]}",
+	    "{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1}",
+	    "{\"alg\":\"HS256\",\"crit\":[]}",
+	    "{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}",
+	    "{\"alg\":\"HS256\",\"crit\":\"exp\"}",
+	    "{\"alg\":\"HS256\",\"crit\":{}}",
+	    "{\"alg\":\"none\",\"crit\":[\"x\"]}",
+	    "{\"alg\":\"HS256\",\"kid\":\"nosuchkey\",\"crit\":[\"x\"]}",
 	};
 	size_t i;
 
@@ -1734,13 +1784,16 @@ test_bit_flips(void **state)
 				struct cg_error err;
 				size_t idx;
 				cg_code rc;
-				tok[i] = (char)((unsigned char)tok[i] ^ (1u << bit));
+				tok[i] =
+				    (char)((unsigned char)tok[i] ^ (1u << bit));
 				rc = run(tok, len, 0, f->all, CG_ALG_ALL, &err,
 				    &idx);
-				tok[i] = (char)((unsigned char)tok[i] ^ (1u << bit));
+				tok[i] =
+				    (char)((unsigned char)tok[i] ^ (1u << bit));
 				if (rc == CG_OK)
-					fail_msg("%s: bit %u of byte %zu flipped "
-						 "still verifies",
+					fail_msg(
+					    "%s: bit %u of byte %zu flipped "
+					    "still verifies",
 					    cg_alg_name((cg_alg)a), bit, i);
 				if (rc != CG_ERR_MALFORMED &&
 				    rc != CG_ERR_BASE64 && rc != CG_ERR_JSON &&
@@ -1769,31 +1822,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alg_none),
-		cmocka_unit_test(test_alg_not_allowed),
-		cmocka_unit_test(test_rsa_hmac_confusion),
-		cmocka_unit_test(test_ecdsa_zero_and_out_of_range),
-		cmocka_unit_test(test_ecdsa_der_signature),
-		cmocka_unit_test(test_wrong_length_signatures),
-		cmocka_unit_test(test_ed25519_non_canonical_s),
-		cmocka_unit_test(test_ed25519_small_order_key),
-		cmocka_unit_test(test_segments),
-		cmocka_unit_test(test_base64_strictness),
-		cmocka_unit_test(test_duplicate_members),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_header_types),
-		cmocka_unit_test(test_size_limits),
-		cmocka_unit_test(test_whitespace_only),
-		cmocka_unit_test(test_embedded_keys_ignored),
-		cmocka_unit_test(test_hostile_kid),
-		cmocka_unit_test(test_kid_selects_one_key),
-		cmocka_unit_test(test_no_kid_first_eight),
-		cmocka_unit_test(test_shared_kid_in_order),
-		cmocka_unit_test(test_key_alg_binding),
-		cmocka_unit_test(test_pss_salt_length),
-		cmocka_unit_test(test_crit),
-		cmocka_unit_test(test_bit_flips),
+	    cmocka_unit_test(test_alg_none),
+	    cmocka_unit_test(test_alg_not_allowed),
+	    cmocka_unit_test(test_rsa_hmac_confusion),
+	    cmocka_unit_test(test_ecdsa_zero_and_out_of_range),
+	    cmocka_unit_test(test_ecdsa_der_signature),
+	    cmocka_unit_test(test_wrong_length_signatures),
+	    cmocka_unit_test(test_rsa_leading_zero_dropped),
+	    cmocka_unit_test(test_ed25519_non_canonical_s),
+	    cmocka_unit_test(test_ed25519_small_order_key),
+	    cmocka_unit_test(test_segments),
+	    cmocka_unit_test(test_base64_strictness),
+	    cmocka_unit_test(test_duplicate_members),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_header_types),
+	    cmocka_unit_test(test_size_limits),
+	    cmocka_unit_test(test_whitespace_only),
+	    cmocka_unit_test(test_embedded_keys_ignored),
+	    cmocka_unit_test(test_hostile_kid),
+	    cmocka_unit_test(test_kid_selects_one_key),
+	    cmocka_unit_test(test_no_kid_first_eight),
+	    cmocka_unit_test(test_shared_kid_in_order),
+	    cmocka_unit_test(test_key_alg_binding),
+	    cmocka_unit_test(test_pss_salt_length),
+	    cmocka_unit_test(test_crit),
+	    cmocka_unit_test(test_bit_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

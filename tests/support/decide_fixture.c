@@ -22,15 +22,15 @@ static const struct keydef {
 	const char *kid;
 	int with_alg;
 } keydefs[K_N] = {
-	[K_RSA1] = { CG_ALG_RS256, "rsa1", 0 },
-	[K_RSA2] = { CG_ALG_RS256, "rsa2", 0 },
-	[K_EC1] = { CG_ALG_ES256, "ec1", 0 },
-	[K_RSAALG] = { CG_ALG_RS256, "rsaalg", 1 },
-	[K_ED1] = { CG_ALG_EDDSA, "ed1", 0 },
-	[K_HS1] = { CG_ALG_HS256, "hs1", 0 },
-	[K_P1] = { CG_ALG_RS256, "p1", 0 },
-	[K_STRAY] = { CG_ALG_RS256, "rsa1", 0 },
-	[K_STRAY_HS] = { CG_ALG_HS256, "hs1", 0 },
+    [K_RSA1] = {CG_ALG_RS256, "rsa1", 0},
+    [K_RSA2] = {CG_ALG_RS256, "rsa2", 0},
+    [K_EC1] = {CG_ALG_ES256, "ec1", 0},
+    [K_RSAALG] = {CG_ALG_RS256, "rsaalg", 1},
+    [K_ED1] = {CG_ALG_EDDSA, "ed1", 0},
+    [K_HS1] = {CG_ALG_HS256, "hs1", 0},
+    [K_P1] = {CG_ALG_RS256, "p1", 0},
+    [K_STRAY] = {CG_ALG_RS256, "rsa1", 0},
+    [K_STRAY_HS] = {CG_ALG_HS256, "hs1", 0},
 };
 
 static const struct setdef {
@@ -38,10 +38,10 @@ static const struct setdef {
 	enum key_ix keys[4];
 	size_t n;
 } setdefs[] = {
-	{ "corp.jwks.json", { K_RSA1, K_RSA2, K_EC1, K_RSAALG }, 4 },
-	{ "ed.jwks.json", { K_ED1 }, 1 },
-	{ "hs.jwks.json", { K_HS1 }, 1 },
-	{ "partner.jwks.json", { K_P1 }, 1 },
+    {"corp.jwks.json", {K_RSA1, K_RSA2, K_EC1, K_RSAALG}, 4},
+    {"ed.jwks.json", {K_ED1}, 1},
+    {"hs.jwks.json", {K_HS1}, 1},
+    {"partner.jwks.json", {K_P1}, 1},
 };
 #define NSETS (sizeof(setdefs) / sizeof(setdefs[0]))
 
@@ -166,8 +166,8 @@ parse_policy(const char *tmpl)
 	char *text = subst_dir(tmpl);
 
 	memset(&err, 0, sizeof(err));
-	if (cg__policy_parse(text, strlen(text), "test.yaml", fx.dir, &p,
-		&err) != CG_OK)
+	if (cg__policy_parse(
+	        text, strlen(text), "test.yaml", fx.dir, &p, &err) != CG_OK)
 		fail_msg("policy: %s (%s)", err.msg, cg_code_name(err.code));
 	free(text);
 	return p;
@@ -208,8 +208,8 @@ decide_fixture_setup(const char *more_zones)
 		write_file(setdefs[i].file, doc);
 		free(doc);
 	}
-	text = cgt_fmt("%s%s", policy_text,
-	    more_zones != NULL ? more_zones : "");
+	text =
+	    cgt_fmt("%s%s", policy_text, more_zones != NULL ? more_zones : "");
 	fx.pol = parse_policy(text);
 	free(text);
 	return 0;
@@ -271,8 +271,8 @@ parse_json(const char *s)
 	size_t bad;
 	char why[80];
 
-	if (cg__json_parse_object(s, strlen(s), 64, &v, &bad, why,
-		sizeof(why)) != CG_OK)
+	if (cg__json_parse_object(
+	        s, strlen(s), 64, &v, &bad, why, sizeof(why)) != CG_OK)
 		fail_msg("not a JSON object (%s): %s", why, s);
 	return v;
 }
@@ -288,6 +288,45 @@ jstr(const struct cg_json *o, const char *name)
 }
 
 /* What holds for every decision, whatever its reason. */
+static void
+set_string(struct cg_json *o, const char *name, const char *v)
+{
+	assert_int_equal(
+	    cg__json_object_set(o, name, cg__json_new_string(v, strlen(v))), 0);
+}
+
+/* cg_decision_to_json() writes its text directly; it must be the text
+ * jansson makes of the same members (claims and provenance as their own
+ * accessors build them), byte for byte. */
+static void
+same_as_jansson(const struct cg_decision *d, const char *json)
+{
+	struct cg_json *o = cg__json_new_object();
+	int ok = cg_decision_allowed(d);
+	char *want;
+
+	assert_non_null(o);
+	set_string(o, "decision", ok ? "allow" : "deny");
+	set_string(o, "reason", cg_reason_name(cg_decision_reason(d)));
+	set_string(o, "zone", cg_decision_zone(d));
+	if (ok) {
+		assert_int_equal(cg__json_object_set(o, "claims",
+		                     cg__json_incref(cg_decision_claims(d))),
+		    0);
+		assert_int_equal(
+		    cg__json_object_set(o, "provenance",
+		        cg__json_incref(cg__decision_provenance(d))),
+		    0);
+	} else {
+		set_string(o, "detail", cg_decision_detail(d));
+	}
+	want = cg__json_dump_compact(o);
+	assert_non_null(want);
+	assert_string_equal(json, want);
+	free(want);
+	cg__json_free(o);
+}
+
 void
 check_invariants(const struct cg_decision *d, const char *zone)
 {
@@ -303,14 +342,14 @@ check_invariants(const struct cg_decision *d, const char *zone)
 		assert_true(*s >= 0x20 && *s <= 0x7e);
 	if (zone != NULL)
 		assert_string_equal(cg_decision_zone(d), zone);
-	assert_int_equal(cg_json_typeof(cg_decision_claims(d)),
-	    CG_JSON_OBJECT);
+	assert_int_equal(cg_json_typeof(cg_decision_claims(d)), CG_JSON_OBJECT);
 	json = cg_decision_to_json(d);
 	assert_non_null(json);
 	assert_null(strchr(json, '\n'));
+	same_as_jansson(d, json);
 	j = parse_json(json);
-	assert_string_equal(jstr(j, "decision"),
-	    r == CG_REASON_OK ? "allow" : "deny");
+	assert_string_equal(
+	    jstr(j, "decision"), r == CG_REASON_OK ? "allow" : "deny");
 	assert_string_equal(jstr(j, "reason"), cg_reason_name(r));
 	assert_string_equal(jstr(j, "zone"), cg_decision_zone(d));
 	if (r == CG_REASON_OK) {
@@ -318,16 +357,16 @@ check_invariants(const struct cg_decision *d, const char *zone)
 		assert_int_equal(
 		    cg_json_typeof(cg_json_object_get(j, "claims")),
 		    CG_JSON_OBJECT);
-		assert_int_equal(cg_json_typeof(cg_json_object_get(j,
-				     "provenance")),
+		assert_int_equal(
+		    cg_json_typeof(cg_json_object_get(j, "provenance")),
 		    CG_JSON_OBJECT);
 		assert_non_null(cg__decision_provenance(d));
 	} else {
 		/* decision, reason, zone, detail: no claims, no provenance. */
 		assert_int_equal(cg__json_object_size(j), 4);
 		assert_string_equal(jstr(j, "detail"), cg_decision_detail(d));
-		assert_int_equal(cg__json_object_size(cg_decision_claims(d)),
-		    0);
+		assert_int_equal(
+		    cg__json_object_size(cg_decision_claims(d)), 0);
 		assert_null(cg__decision_provenance(d));
 	}
 	cg__json_free(j);
@@ -387,8 +426,8 @@ run_rows(const struct row *rows, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		char *tok = r->unsigned_tok
-		    ? assemble(r->header, r->payload, "")
-		    : mint(r->key, r->header, r->payload);
+		                ? assemble(r->header, r->payload, "")
+		                : mint(r->key, r->header, r->payload);
 
 		expect(r->what, r->zone, tok, r->want);
 		free(tok);
