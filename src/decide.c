@@ -647,7 +647,14 @@ append_unique(
 static int
 matches(const struct cg_claim_rule *r, const char *s)
 {
-	return !r->has_pattern || regexec(&r->re, s, 0, NULL, 0) == 0;
+	int m;
+
+	if (!r->has_pattern)
+		return 1;
+	if (r->fast != NULL &&
+	    (m = cg__fastpat_match(r->fast, s, strlen(s))) >= 0)
+		return m;
+	return regexec(&r->re, s, 0, NULL, 0) == 0;
 }
 
 /* The mapped value of s, or NULL when unmapped. */

@@ -105,6 +105,19 @@ size_t cg__json_string_len(const struct cg_json *v);
 /* Compact one-line serialisation with members in insertion order. */
 char *cg__json_dump_compact(const struct cg_json *v);
 
+/* ---- the fast trusted-claim pattern matcher (pattern.c) ---- */
+
+struct cg_fastpat;
+
+/* A matcher for `pattern` (the policy's text, already accepted by
+ * regcomp) when it is within the subset pattern.c handles, else NULL. */
+struct cg_fastpat *cg__fastpat_compile(const char *pattern);
+void cg__fastpat_free(struct cg_fastpat *f);
+/* 1 when the whole value matches, 0 when not, -1 when the value is
+ * outside what the matcher takes (ask regexec). */
+int cg__fastpat_match(const struct cg_fastpat *f, const char *s,
+    size_t len);
+
 /* ---- compact JSON written into a buffer (jsonw.c) ---- */
 
 /* A growing buffer; zero-initialise. After a failed allocation every

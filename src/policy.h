@@ -58,6 +58,7 @@ struct cg_claim_rule {
 	int has_pattern;
 	char *pattern;		/* source text, for messages */
 	regex_t re;		/* compiled as ^(pattern)$, REG_EXTENDED|REG_NOSUB */
+	struct cg_fastpat *fast; /* the same, when pattern.c can; or NULL */
 	int required;
 	enum cg_split split;
 	int has_map;

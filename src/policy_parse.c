@@ -1497,6 +1497,7 @@ parse_pattern(struct pctx *c, const struct ynode *v,
 		return fail(c, v, "pattern", "invalid pattern: %s", why);
 	}
 	r->has_pattern = 1;
+	r->fast = cg__fastpat_compile(s); /* NULL: regexec does it all */
 	return CG_OK;
 }
 
@@ -2670,6 +2671,7 @@ cg_policy_free(struct cg_policy *p)
 			free(r->pattern);
 			if (r->has_pattern)
 				regfree(&r->re);
+			cg__fastpat_free(r->fast);
 			for (m = 0; m < r->nmap; m++) {
 				free(r->map[m].from);
 				free(r->map[m].to);
