@@ -48,7 +48,7 @@ struct cg_decision {
 	struct cg_json *audit;      /* fields for the audit log */
 };
 
-#define ARENA_HINT 2048
+#define ARENA_HINT 1024
 
 /* see claimgate.h */
 void
@@ -60,8 +60,7 @@ cg_decision_free(struct cg_decision *d)
 	cg__json_free(d->provenance);
 	cg__json_free(d->audit);
 	cg_token_free(d->tok);
-	cg__arena_free(d->arena);
-	free(d);
+	cg__arena_free(d->arena); /* d itself is in its arena */
 }
 
 const struct cg_json *
@@ -198,7 +197,7 @@ prov_fields(const struct cg_decision *d, struct prov *p)
 		p->len[p->n++] = (l);                                          \
 	} while (0)
 	PUT("issuer", d->issuer, strlen(d->issuer));
-	(void)cg_json_string(cg_token_claim(d->tok, "iss"), &s, &len);
+	(void)cg_json_string(cg__token_reg(d->tok, CG_REG_ISS), &s, &len);
 	PUT("iss", s, len);
 	s = cg_token_alg_name(d->tok);
 	PUT("alg", s, strlen(s));
@@ -206,7 +205,8 @@ prov_fields(const struct cg_decision *d, struct prov *p)
 		PUT("kid", s, strlen(s));
 	if (d->jkt[0] != '\0')
 		PUT("jkt", d->jkt, strlen(d->jkt));
-	if (cg_json_string(cg_token_claim(d->tok, "jti"), &s, &len) == CG_OK)
+	if (cg_json_string(cg__token_reg(d->tok, CG_REG_JTI), &s, &len) ==
+	    CG_OK)
 		PUT("jti", s, len);
 	s = cg_token_sha256_hex(d->tok);
 	PUT("token_sha256", s, 64);
@@ -223,7 +223,7 @@ each_actor(const struct cg_token *t, void (*fn)(void *, const char *, size_t),
 	const char *s;
 	size_t len;
 
-	for (act = cg_token_claim(t, "act"); act != NULL;
+	for (act = cg__token_reg(t, CG_REG_ACT); act != NULL;
 	     act = cg_json_object_get(act, "act"))
 		if (cg_json_string(cg_json_object_get(act, "sub"), &s, &len) ==
 		    CG_OK)
@@ -452,18 +452,20 @@ static cg_reason
 check_registered_types(struct ctx *c)
 {
 	static const char *const dates[] = {"exp", "nbf", "iat"};
+	static const enum cg_reg dreg[] = {CG_REG_EXP, CG_REG_NBF, CG_REG_IAT};
 	static const char *const strs[] = {"sub", "jti"};
+	static const enum cg_reg sreg[] = {CG_REG_SUB, CG_REG_JTI};
 	const struct cg_json *v;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		v = cg_token_claim(c->tok, dates[i]);
+		v = cg__token_reg(c->tok, dreg[i]);
 		if (v != NULL && !is_numeric_date(v))
 			return deny(c, CG_REASON_CLAIM_INVALID,
 			    "claim %s is not a NumericDate in [0, %.0f]",
 			    dates[i], NUMERIC_DATE_MAX);
 	}
-	v = cg_token_claim(c->tok, "aud");
+	v = cg__token_reg(c->tok, CG_REG_AUD);
 	if (v != NULL) {
 		int ok = cg_json_typeof(v) == CG_JSON_STRING;
 		if (cg_json_typeof(v) == CG_JSON_ARRAY) {
@@ -478,12 +480,12 @@ check_registered_types(struct ctx *c)
 			    "of strings");
 	}
 	for (i = 0; i < 2; i++) {
-		v = cg_token_claim(c->tok, strs[i]);
+		v = cg__token_reg(c->tok, sreg[i]);
 		if (v != NULL && cg_json_typeof(v) != CG_JSON_STRING)
 			return deny(c, CG_REASON_CLAIM_INVALID,
 			    "claim %s is not a string", strs[i]);
 	}
-	v = cg_token_claim(c->tok, "act");
+	v = cg__token_reg(c->tok, CG_REG_ACT);
 	if (v != NULL && act_depth(v) < 0)
 		return deny(c, CG_REASON_CLAIM_INVALID,
 		    "claim act is not an object with a string sub at every "
@@ -492,10 +494,16 @@ check_registered_types(struct ctx *c)
 }
 
 static int
+present_value(const struct cg_json *v)
+{
+	cg_json_type ty = cg_json_typeof(v);
+	return ty != CG_JSON_ABSENT && ty != CG_JSON_NULL;
+}
+
+static int
 present(const struct cg_token *t, const char *name)
 {
-	cg_json_type ty = cg_json_typeof(cg_token_claim(t, name));
-	return ty != CG_JSON_ABSENT && ty != CG_JSON_NULL;
+	return present_value(cg_token_claim(t, name));
 }
 
 static cg_reason
@@ -504,7 +512,7 @@ check_required(struct ctx *c)
 	const struct cg_zone *z = c->zone;
 	size_t i;
 
-	if (!present(c->tok, "exp"))
+	if (!present_value(cg__token_reg(c->tok, CG_REG_EXP)))
 		return deny(c, CG_REASON_CLAIM_MISSING, "claim exp is absent");
 	for (i = 0; i < z->require_claims.n; i++)
 		if (!present(c->tok, z->require_claims.v[i]))
@@ -512,22 +520,22 @@ check_required(struct ctx *c)
 			    "required claim %.64s is absent",
 			    z->require_claims.v[i]);
 	if ((z->max_age >= 0 || c->issuer->max_lifetime >= 0) &&
-	    !present(c->tok, "iat"))
+	    !present_value(cg__token_reg(c->tok, CG_REG_IAT)))
 		return deny(c, CG_REASON_CLAIM_MISSING,
 		    "claim iat is absent (needed for %s)",
 		    z->max_age >= 0 ? "max_age" : "max_lifetime");
-	if (z->replay && !present(c->tok, "jti"))
+	if (z->replay && !present_value(cg__token_reg(c->tok, CG_REG_JTI)))
 		return deny(c, CG_REASON_CLAIM_MISSING,
 		    "claim jti is absent (needed for replay: reject)");
 	return CG_REASON_OK;
 }
 
 static double
-claim_time(const struct cg_token *t, const char *name, int *has)
+claim_time(const struct cg_token *t, enum cg_reg r, int *has)
 {
 	double d = 0;
 
-	*has = cg_json_number(cg_token_claim(t, name), &d) == CG_OK;
+	*has = cg_json_number(cg__token_reg(t, r), &d) == CG_OK;
 	return d;
 }
 
@@ -537,9 +545,9 @@ check_times(struct ctx *c)
 	const struct cg_zone *z = c->zone;
 	double now = (double)c->now, leeway = (double)z->leeway;
 	int has_exp, has_nbf, has_iat;
-	double exp = claim_time(c->tok, "exp", &has_exp);
-	double nbf = claim_time(c->tok, "nbf", &has_nbf);
-	double iat = claim_time(c->tok, "iat", &has_iat);
+	double exp = claim_time(c->tok, CG_REG_EXP, &has_exp);
+	double nbf = claim_time(c->tok, CG_REG_NBF, &has_nbf);
+	double iat = claim_time(c->tok, CG_REG_IAT, &has_iat);
 
 	if (now >= exp + leeway)
 		return deny(c, CG_REASON_TOKEN_EXPIRED,
@@ -569,7 +577,7 @@ check_times(struct ctx *c)
 static cg_reason
 check_audience(struct ctx *c)
 {
-	const struct cg_json *aud = cg_token_claim(c->tok, "aud");
+	const struct cg_json *aud = cg__token_reg(c->tok, CG_REG_AUD);
 	const char *want = c->zone->audience, *s;
 	size_t wlen = strlen(want), len, i, n;
 
@@ -974,10 +982,10 @@ select_issuer(struct ctx *c)
 	const struct cg_zone *z = c->zone;
 	size_t i;
 
-	if (cg_json_string(
-	        cg_token_claim(c->tok, "iss"), &c->iss, &c->iss_len) != CG_OK)
+	if (cg_json_string(cg__token_reg(c->tok, CG_REG_ISS), &c->iss,
+	        &c->iss_len) != CG_OK)
 		return deny(c, CG_REASON_ISSUER_UNTRUSTED,
-		    cg_token_claim(c->tok, "iss") == NULL
+		    cg__token_reg(c->tok, CG_REG_ISS) == NULL
 		        ? "claim iss is absent"
 		        : "claim iss is not a string");
 	for (i = 0; i < z->naccept; i++) {
@@ -1082,9 +1090,9 @@ replay_key_of(
 	size_t jlen;
 	double exp = 0;
 
-	if (cg_json_string(cg_token_claim(c->tok, "jti"), &jti, &jlen) !=
+	if (cg_json_string(cg__token_reg(c->tok, CG_REG_JTI), &jti, &jlen) !=
 	        CG_OK ||
-	    cg_json_number(cg_token_claim(c->tok, "exp"), &exp) != CG_OK)
+	    cg_json_number(cg__token_reg(c->tok, CG_REG_EXP), &exp) != CG_OK)
 		return deny(c, CG_REASON_CLAIM_MISSING, "claim jti is absent");
 	if (cg__replay_key(c->zone->name, c->iss, c->iss_len, jti, jlen, key) !=
 	    0)
@@ -1155,11 +1163,11 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 
 	memset(q, 0, sizeof(*q));
 	q->issuer = c->issuer->name;
-	if (cg_json_string(
-	        cg_token_claim(c->tok, "jti"), &q->jti, &q->jti_len) != CG_OK)
+	if (cg_json_string(cg__token_reg(c->tok, CG_REG_JTI), &q->jti,
+	        &q->jti_len) != CG_OK)
 		q->jti = NULL;
-	if (cg_json_string(
-	        cg_token_claim(c->tok, "sub"), &q->sub, &q->sub_len) != CG_OK)
+	if (cg_json_string(cg__token_reg(c->tok, CG_REG_SUB), &q->sub,
+	        &q->sub_len) != CG_OK)
 		q->sub = NULL;
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK) {
 		q->kid = ki.kid;
@@ -1168,7 +1176,7 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 	if (q->kid == NULL)
 		q->kid = cg_token_kid(c->tok);
 	q->has_iat =
-	    cg_json_number(cg_token_claim(c->tok, "iat"), &iat) == CG_OK;
+	    cg_json_number(cg__token_reg(c->tok, CG_REG_IAT), &iat) == CG_OK;
 	q->iat = iat;
 	q->now = c->now;
 }
@@ -1305,7 +1313,7 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 	    (r = check_times(c)) != CG_REASON_OK ||
 	    (r = check_audience(c)) != CG_REASON_OK)
 		return r;
-	depth = act_depth(cg_token_claim(c->tok, "act"));
+	depth = act_depth(cg__token_reg(c->tok, CG_REG_ACT));
 	if (depth > c->zone->max_delegation)
 		return deny(c, CG_REASON_DELEGATION_TOO_DEEP,
 		    "delegation depth %d exceeds max_delegation %d", depth,
@@ -1387,8 +1395,17 @@ cg__decide(const struct cg_policy *pol, const char *zone, const char *token,
 	c.now = now;
 	c.store = store;
 	c.cache = cache;
-	if ((c.d = cg__calloc(1, sizeof(*c.d))) == NULL ||
-	    (c.d->zone = cg__arena_strndup(&c.d->arena, c.zone->name,
+	{
+		/* One allocation for a typical decision: the struct, its
+		 * names and lists share one arena block. */
+		struct cg_arena *a = NULL;
+		if ((c.d = cg__arena_alloc(&a, sizeof(*c.d), ARENA_HINT)) ==
+		    NULL)
+			goto nomem;
+		memset(c.d, 0, sizeof(*c.d));
+		c.d->arena = a;
+	}
+	if ((c.d->zone = cg__arena_strndup(&c.d->arena, c.zone->name,
 	         strlen(c.zone->name), ARENA_HINT)) == NULL ||
 	    (want_audit && (c.d->audit = cg__json_new_object()) == NULL))
 		goto nomem;

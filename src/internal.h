@@ -115,8 +115,7 @@ struct cg_fastpat *cg__fastpat_compile(const char *pattern);
 void cg__fastpat_free(struct cg_fastpat *f);
 /* 1 when the whole value matches, 0 when not, -1 when the value is
  * outside what the matcher takes (ask regexec). */
-int cg__fastpat_match(const struct cg_fastpat *f, const char *s,
-    size_t len);
+int cg__fastpat_match(const struct cg_fastpat *f, const char *s, size_t len);
 
 /* ---- compact JSON written into a buffer (jsonw.c) ---- */
 
@@ -232,6 +231,21 @@ void cg__vcache_put(
 
 /* Raw bytes of the token and of its signing input. */
 const char *cg__token_bytes(const struct cg_token *t, size_t *len);
+/* The registered claims the engine reads on every decision, looked up
+ * once when the token is parsed. */
+enum cg_reg {
+	CG_REG_ISS,
+	CG_REG_SUB,
+	CG_REG_AUD,
+	CG_REG_EXP,
+	CG_REG_NBF,
+	CG_REG_IAT,
+	CG_REG_JTI,
+	CG_REG_ACT,
+	CG_REG_N_
+};
+/* cg_token_claim(t, <the name of r>), without the lookup. */
+const struct cg_json *cg__token_reg(const struct cg_token *t, enum cg_reg r);
 /* One more holder of t (released with cg_token_free()); thread-safe. */
 struct cg_token *cg__token_ref(const struct cg_token *t);
 /* Bytes the parsed token occupies (struct, copy, signature, arena). */

@@ -90,12 +90,12 @@ cg__json_parse_object(const char *p, size_t len, int max_depth,
 	*out = NULL;
 	*bad_offset = CG_NO_OFFSET;
 	if (scan_depth(p, len, max_depth, bad_offset) != 0) {
-		snprintf(why, whysz, "JSON nested deeper than %d levels",
-		    max_depth);
+		snprintf(
+		    why, whysz, "JSON nested deeper than %d levels", max_depth);
 		return CG_ERR_JSON;
 	}
-	root = json_loadb(p, len, JSON_REJECT_DUPLICATES |
-		JSON_DECODE_INT_AS_REAL, &jerr);
+	root = json_loadb(
+	    p, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (root == NULL) {
 		if (json_error_code(&jerr) == json_error_out_of_memory)
 			return CG_ERR_NOMEM;
@@ -121,9 +121,7 @@ cg__json_parse_object(const char *p, size_t len, int max_depth,
 		case json_error_end_of_input_expected:
 			snprintf(why, whysz, "data after the JSON value");
 			break;
-		default:
-			snprintf(why, whysz, "invalid JSON");
-			break;
+		default: snprintf(why, whysz, "invalid JSON"); break;
 		}
 		return CG_ERR_JSON;
 	}
@@ -170,20 +168,14 @@ cg_json_typeof(const struct cg_json *v)
 	if (cg__is_jnode(v))
 		return (cg_json_type)N(v)->type;
 	switch (json_typeof(CJ(v))) {
-	case JSON_OBJECT:
-		return CG_JSON_OBJECT;
-	case JSON_ARRAY:
-		return CG_JSON_ARRAY;
-	case JSON_STRING:
-		return CG_JSON_STRING;
+	case JSON_OBJECT: return CG_JSON_OBJECT;
+	case JSON_ARRAY: return CG_JSON_ARRAY;
+	case JSON_STRING: return CG_JSON_STRING;
 	case JSON_INTEGER:
-	case JSON_REAL:
-		return CG_JSON_NUMBER;
+	case JSON_REAL: return CG_JSON_NUMBER;
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return CG_JSON_BOOL;
-	case JSON_NULL:
-		return CG_JSON_NULL;
+	case JSON_FALSE: return CG_JSON_BOOL;
+	case JSON_NULL: return CG_JSON_NULL;
 	}
 	return CG_JSON_NULL;
 }
@@ -274,8 +266,9 @@ cg_json_array_get(const struct cg_json *v, size_t i)
 {
 	if (cg__is_jnode(v))
 		return N(v)->type == CG_JSON_ARRAY && i < N(v)->n
-		    ? (const struct cg_json *)(const void *)N(v)->u.kids[i]
-		    : NULL;
+		           ? (const struct cg_json *)(const void *)N(v)
+		                 ->u.kids[i]
+		           : NULL;
 	if (!json_is_array(CJ(v)))
 		return NULL;
 	return (const struct cg_json *)json_array_get(CJ(v), i);
@@ -293,7 +286,8 @@ cg_json_object_get(const struct cg_json *v, const char *name)
 		/* Claims sets are small; a linear scan beats hashing. */
 		for (i = 0; i < N(v)->n; i++) {
 			const struct cg_jnode *k = N(v)->u.kids[i];
-			if (k->keylen == nl && memcmp(k->key, name, nl) == 0)
+			if (k->keylen == nl && k->key[0] == name[0] &&
+			    memcmp(k->key, name, nl) == 0)
 				return (const struct cg_json *)(const void *)k;
 		}
 		return NULL;
@@ -326,7 +320,8 @@ cg__json_object_foreach(const struct cg_json *v,
 			return 0;
 		for (i = 0; i < N(v)->n; i++) {
 			const struct cg_jnode *c = N(v)->u.kids[i];
-			rc = fn(ctx, c->key, (const struct cg_json *)(const void *)c);
+			rc = fn(ctx, c->key,
+			    (const struct cg_json *)(const void *)c);
 			if (rc != 0)
 				return rc;
 		}
@@ -369,20 +364,16 @@ from_jnode(const struct cg_jnode *n)
 	size_t i;
 
 	switch ((cg_json_type)n->type) {
-	case CG_JSON_NULL:
-		return json_null();
-	case CG_JSON_BOOL:
-		return json_boolean(n->u.boolean);
-	case CG_JSON_NUMBER:
-		return json_real(n->u.num);
-	case CG_JSON_STRING:
-		return json_stringn(n->u.str, n->n);
+	case CG_JSON_NULL: return json_null();
+	case CG_JSON_BOOL: return json_boolean(n->u.boolean);
+	case CG_JSON_NUMBER: return json_real(n->u.num);
+	case CG_JSON_STRING: return json_stringn(n->u.str, n->n);
 	case CG_JSON_ARRAY:
 		if ((c = json_array()) == NULL)
 			return NULL;
 		for (i = 0; i < n->n; i++)
-			if (json_array_append_new(c, from_jnode(n->u.kids[i])) !=
-			    0) {
+			if (json_array_append_new(
+			        c, from_jnode(n->u.kids[i])) != 0) {
 				json_decref(c);
 				return NULL;
 			}
@@ -392,14 +383,13 @@ from_jnode(const struct cg_jnode *n)
 			return NULL;
 		for (i = 0; i < n->n; i++)
 			if (json_object_setn_new(c, n->u.kids[i]->key,
-				n->u.kids[i]->keylen,
-				from_jnode(n->u.kids[i])) != 0) {
+			        n->u.kids[i]->keylen,
+			        from_jnode(n->u.kids[i])) != 0) {
 				json_decref(c);
 				return NULL;
 			}
 		return c;
-	case CG_JSON_ABSENT:
-		break;
+	case CG_JSON_ABSENT: break;
 	}
 	return NULL;
 }
@@ -413,8 +403,8 @@ cg__json_incref(const struct cg_json *v)
 }
 
 int
-cg__json_object_set(struct cg_json *obj, const char *name,
-    struct cg_json *value)
+cg__json_object_set(
+    struct cg_json *obj, const char *name, struct cg_json *value)
 {
 	return json_object_set_new(J(obj), name, J(value));
 }
@@ -460,15 +450,14 @@ for_output(const json_t *v)
 		if (c == NULL)
 			return NULL;
 		for (i = 0; i < json_array_size(v); i++) {
-			if (json_array_append_new(c,
-				for_output(json_array_get(v, i))) != 0) {
+			if (json_array_append_new(
+			        c, for_output(json_array_get(v, i))) != 0) {
 				json_decref(c);
 				return NULL;
 			}
 		}
 		return c;
-	default:
-		return json_incref((json_t *)v);
+	default: return json_incref((json_t *)v);
 	}
 }
 

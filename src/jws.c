@@ -33,6 +33,7 @@ struct cg_token {
 	const char *alg_name; /* borrowed from header */
 	const char *kid;      /* borrowed from header, or NULL */
 	char sha256[65];
+	const struct cg_json *reg[CG_REG_N_]; /* see cg__token_reg */
 };
 
 /* see claimgate.h */
@@ -260,6 +261,12 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	rc = decode_segment(tok, dots[1] + 1, len, 2, t->sig, &t->sig_len, err);
 	if (rc != CG_OK)
 		goto out;
+	{
+		static const char *const names[CG_REG_N_] = {
+		    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "act"};
+		for (i = 0; i < CG_REG_N_; i++)
+			t->reg[i] = cg_json_object_get(t->claims, names[i]);
+	}
 	if (cg__sha256(tok, len, digest) != 0) {
 		rc =
 		    cg__err(err, CG_ERR_CRYPTO, CG_NO_OFFSET, "SHA-256 failed");
@@ -328,6 +335,12 @@ size_t
 cg_token_signature_len(const struct cg_token *t)
 {
 	return t == NULL ? 0 : t->sig_len;
+}
+
+const struct cg_json *
+cg__token_reg(const struct cg_token *t, enum cg_reg r)
+{
+	return t->reg[r];
 }
 
 const char *

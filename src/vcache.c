@@ -8,12 +8,12 @@
  *
  * Entries hold a reference to the parsed token (tokens never change after
  * parsing, so threads share them). They are found by a keyed hash of the
- * token's bytes (SipHash-2-4 from libsodium, with a random key per cache,
- * so nobody can aim tokens at one set) and confirmed by comparing every
- * byte. Sharded (64 shards, one mutex each) so worker threads rarely
- * meet; each shard is 4-way set-associative (a lookup checks 4 entries),
- * bounded by entries and by the bytes of the tokens it holds; a full set
- * replaces its entries in turn.
+ * token's last bytes (SipHash-2-4 from libsodium, with a random key per
+ * cache, so nobody can aim tokens at one set; see hash_of) and confirmed
+ * by comparing every byte. Sharded (64 shards, one mutex each) so worker
+ * threads rarely meet; each shard is 4-way set-associative (a lookup checks 4
+ * entries), bounded by entries and by the bytes of the tokens it holds; a full
+ * set replaces its entries in turn.
  */
 #include <pthread.h>
 #include <string.h>
@@ -106,13 +106,23 @@ cg_vcache_free(struct cg_vcache *c)
 	free(c);
 }
 
+/*
+ * Only the last 64 bytes are hashed: the end of the signature, which for
+ * every token the cache holds (only verified ones are put in) is as
+ * unpredictable as the signature itself; the full compare decides. Tokens
+ * that share those bytes can only be made by the key's holder.
+ */
+#define HASHED_TAIL 64
+
 static uint64_t
 hash_of(const struct cg_vcache *c, const char *raw, size_t len)
 {
 	unsigned char h[crypto_shorthash_BYTES];
+	size_t from = len > HASHED_TAIL ? len - HASHED_TAIL : 0;
 	uint64_t v;
 
-	crypto_shorthash(h, (const unsigned char *)raw, len, c->key);
+	crypto_shorthash(
+	    h, (const unsigned char *)raw + from, len - from, c->key);
 	memcpy(&v, h, sizeof(v));
 	return v;
 }
