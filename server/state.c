@@ -121,8 +121,8 @@ store_follow(const struct cg_policy *pol, struct cg_error *err)
 	retired = r;
 	pthread_mutex_unlock(&lock);
 	fprintf(stderr, "claimgate: serve: the policy names another store: "
-			"now using it (replay entries of the old one do not "
-			"carry over)\n");
+	                "now using it (replay entries of the old one do not "
+	                "carry over)\n");
 	return 0;
 }
 
@@ -275,12 +275,14 @@ srv_state_cache_init(size_t entries)
 {
 	if (entries == 0)
 		return 0;
-	/* Bytes: a typical token is well under 1 KiB; cap at 64 MiB. */
-	return cg_vcache_new(entries, entries * 1024 > 64u << 20 ? 64u << 20
-								 : entries * 1024,
-		   &vcache) == CG_OK
-	    ? 0
-	    : -1;
+	/* Bytes: a parsed access token takes 2 to 5 KiB (its copy, the
+	 * decoded segments and their JSON nodes); 4 KiB per entry, at most
+	 * 32 MiB in all, whatever the entry count. */
+	return cg_vcache_new(entries,
+	           entries > (32u << 20) / 4096 ? 32u << 20 : entries * 4096,
+	           &vcache) == CG_OK
+	           ? 0
+	           : -1;
 }
 
 struct cg_vcache *

@@ -248,13 +248,13 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	/* The first arena block is sized for the whole token: decoded
 	 * segments plus their nodes (about 48 bytes per JSON value). */
 	rc = parse_json_segment(
-	    tok, 0, dots[0], 0, len * 10 + 1024, &t->arena, &t->header, err);
+	    tok, 0, dots[0], 0, len * 5 + 512, &t->arena, &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, len * 10 + 1024,
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, len * 5 + 512,
 	    &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
