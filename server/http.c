@@ -56,8 +56,8 @@ send_text(struct MHD_Connection *c, unsigned status, const char *type,
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(len, (void *)body,
-	    MHD_RESPMEM_MUST_COPY);
+	r = MHD_create_response_from_buffer(
+	    len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -126,20 +126,42 @@ bearer_token(const char *h, size_t *len)
 	return h;
 }
 
-static const char *
-header(struct MHD_Connection *c, const char *name)
+/* The request headers /v1/authorize reads, found in one pass over the
+ * request's headers; the first of each name counts, as with
+ * MHD_lookup_connection_value. Their lengths tell them apart. */
+struct hdrs {
+	const char *fwd_host, *host, *orig_uri, *fwd_uri, *orig_method,
+	    *fwd_method, *auth;
+	unsigned nauth;
+};
+
+static void
+first(const char **slot, const char *key, const char *name, const char *value)
 {
-	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+	if (*slot == NULL && strcasecmp(key, name) == 0)
+		*slot = value;
 }
 
 static enum MHD_Result
-count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
+	struct hdrs *h = cls;
+
 	(void)kind;
-	(void)value;
-	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
-		(*(unsigned *)cls)++;
+	switch (strlen(key)) {
+	case 4: first(&h->host, key, MHD_HTTP_HEADER_HOST, value); break;
+	case 13:
+		if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0 &&
+		    h->nauth++ == 0)
+			h->auth = value;
+		break;
+	case 14: first(&h->orig_uri, key, "X-Original-URI", value); break;
+	case 15: first(&h->fwd_uri, key, "X-Forwarded-Uri", value); break;
+	case 16: first(&h->fwd_host, key, "X-Forwarded-Host", value); break;
+	case 17: first(&h->orig_method, key, "X-Original-Method", value); break;
+	case 18: first(&h->fwd_method, key, "X-Forwarded-Method", value); break;
+	default: break;
+	}
 	return MHD_YES;
 }
 
@@ -242,11 +264,15 @@ send_decision(struct MHD_Connection *c, const struct srv_snapshot *s,
 	if (json == NULL)
 		return MHD_NO;
 	len = strlen(json);
-	json[len] = '\0';
-	rc = send_text(c, 0, "application/json", json, len, &r);
-	cg_free(json);
-	if (rc != MHD_YES)
+	/* The body is handed over, not copied: MHD frees it with free(). */
+	r = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		cg_free(json);
 		return MHD_NO;
+	}
+	MHD_add_response_header(
+	    r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 200) {
 		cg__forward_headers(s->pol, d, add_forward, r);
 	} else if (reason == CG_REASON_TOKEN_MISSING) {
@@ -259,8 +285,8 @@ send_decision(struct MHD_Connection *c, const struct srv_snapshot *s,
 		    "error_description=\"%s\"",
 		    status == 401 ? "invalid_token" : "insufficient_scope",
 		    cg_reason_name(reason));
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		    wa);
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, wa);
 	} else if (status == 503) {
 		/* The boundary fails closed, visibly as its own outage. */
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
@@ -279,37 +305,34 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 	struct cg_decision *d = NULL;
 	struct cg_error err;
 	uint64_t t0 = mono_us();
-	unsigned nauth = 0;
+	struct hdrs h = {0};
 	enum MHD_Result rc;
 	size_t toklen;
 	long zi;
 
 	if (s == NULL)
 		return MHD_NO;
-	host = header(c, "X-Forwarded-Host");
-	if (host == NULL)
-		host = header(c, MHD_HTTP_HEADER_HOST);
-	path = header(c, "X-Original-URI");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &h);
+	host = h.fwd_host != NULL ? h.fwd_host : h.host;
+	path = h.orig_uri != NULL ? h.orig_uri : h.fwd_uri;
 	if (path == NULL)
-		path = header(c, "X-Forwarded-Uri");
-	if (path == NULL)
-		path = url[strlen(AUTHZ_PREFIX)] == '/' ? url + strlen(AUTHZ_PREFIX)
-							: "/";
-	meth = header(c, "X-Original-Method");
-	if (meth == NULL)
-		meth = header(c, "X-Forwarded-Method");
+		path = url[strlen(AUTHZ_PREFIX)] == '/'
+		           ? url + strlen(AUTHZ_PREFIX)
+		           : "/";
+	meth = h.orig_method != NULL ? h.orig_method : h.fwd_method;
 	if (meth == NULL)
 		meth = method;
 	/* ?zone= is the proxy's choice only on the bare endpoint. With an
 	 * ORIGINAL-PATH suffix (Envoy path_prefix), the query string is the
 	 * client's own and must not pick the zone. */
-	zone_arg = url[strlen(AUTHZ_PREFIX)] == '\0'
-	    ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "zone")
-	    : NULL;
+	zone_arg =
+	    url[strlen(AUTHZ_PREFIX)] == '\0'
+	        ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "zone")
+	        : NULL;
 	if (zone_arg != NULL)
 		zi = decode_arg(zone_arg, zbuf, sizeof(zbuf)) == 0
-		    ? cg__policy_zone_index(s->pol, zbuf)
-		    : -1;
+		         ? cg__policy_zone_index(s->pol, zbuf)
+		         : -1;
 	else
 		zi = cg__policy_route(s->pol, host, path, meth);
 	if (zi < 0) {
@@ -319,17 +342,16 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 		srv_state_release(s);
 		return rc;
 	}
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_auth, &nauth);
 	/* Two credentials are one too many: decide as if the token were
 	 * malformed rather than pick one. */
-	tok = bearer_token(header(c, MHD_HTTP_HEADER_AUTHORIZATION), &toklen);
-	if (nauth > 1) {
+	tok = bearer_token(h.auth, &toklen);
+	if (h.nauth > 1) {
 		tok = "duplicate Authorization headers";
 		toklen = strlen(tok);
 	}
 	if (cg__decide(s->pol, s->pol->zones[zi].name, tok, toklen,
-		(int64_t)time(NULL), srv_state_store(), srv_state_cache(),
-		srv_audit_enabled(), &d, &err) != CG_OK) {
+	        (int64_t)time(NULL), srv_state_store(), srv_state_cache(),
+	        srv_audit_enabled(), &d, &err) != CG_OK) {
 		srv_state_release(s);
 		return MHD_NO; /* out of memory: drop the connection */
 	}
@@ -342,9 +364,9 @@ authorize(struct MHD_Connection *c, const char *url, const char *method)
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload_data,
-    size_t *upload_data_size, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size,
+    void **con_cls)
 {
 	struct srv_snapshot *s;
 	struct req *q = *con_cls;
@@ -375,17 +397,18 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return send_text(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, NULL);
 	if (strcmp(url, "/readyz") == 0) {
 		s = srv_state_acquire();
-		if (s == NULL || !cg_policy_keys_ready(s->pol, (int64_t)time(NULL)))
+		if (s == NULL ||
+		    !cg_policy_keys_ready(s->pol, (int64_t)time(NULL)))
 			rc = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "text/plain", "not ready: an issuer has no keys\n",
 			    33, NULL);
 		else if (!cg_store_ready(srv_state_store()))
 			rc = send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "text/plain", "not ready: the store cannot answer\n",
-			    35, NULL);
+			    "text/plain",
+			    "not ready: the store cannot answer\n", 35, NULL);
 		else
-			rc = send_text(c, MHD_HTTP_OK, "text/plain", "ready\n",
-			    6, NULL);
+			rc = send_text(
+			    c, MHD_HTTP_OK, "text/plain", "ready\n", 6, NULL);
 		srv_state_release(s);
 		return rc;
 	}
@@ -397,8 +420,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		srv_state_release(s);
 		if (m == NULL)
 			return MHD_NO;
-		rc = send_text(c, MHD_HTTP_OK, "text/plain; version=0.0.4", m,
-		    len, NULL);
+		rc = send_text(
+		    c, MHD_HTTP_OK, "text/plain; version=0.0.4", m, len, NULL);
 		free(m);
 		return rc;
 	}
@@ -487,19 +510,17 @@ srv_http_start(const struct srv_config *cfg, char *why, size_t whysz)
 		return -1;
 	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	        MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 1 ? cfg->threads : 0u,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    cfg->threads > 1 ? cfg->threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (daemon_ == NULL) {
 		snprintf(why, whysz, "cannot listen on %s", cfg->listen);
