@@ -46,9 +46,9 @@ int
 cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"max-bytes", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"max-bytes", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t max = 8192;
 	struct cg_token *t = NULL;
@@ -66,13 +66,11 @@ cmd_inspect(int argc, char **argv)
 			if (cli_parse_u64(optarg, 1048576, &max) != 0 ||
 			    max == 0) {
 				cli_err("inspect", "--max-bytes: expected 1 to "
-						   "1048576");
+				                   "1048576");
 				return CLI_USAGE;
 			}
 			break;
-		case 'h':
-			fputs(inspect_usage, stdout);
-			return 0;
+		case 'h': fputs(inspect_usage, stdout); return 0;
 		default:
 			cli_bad_option("inspect", argv);
 			fputs(inspect_usage, stderr);
@@ -89,12 +87,12 @@ cmd_inspect(int argc, char **argv)
 		    CG_OK)
 			goto bad;
 	} else {
-		n = cli_read_line(stdin, &buf, &bufsz, (size_t)max + 1,
-		    &truncated);
+		n = cli_read_line(
+		    stdin, &buf, &bufsz, (size_t)max + 1, &truncated);
 		if (n < 0)
 			n = 0;
 		if (cg_token_parse(buf != NULL ? buf : "", (size_t)n,
-			(size_t)max, &t, &err) != CG_OK) {
+		        (size_t)max, &t, &err) != CG_OK) {
 			free(buf);
 			goto bad;
 		}
@@ -104,11 +102,13 @@ cmd_inspect(int argc, char **argv)
 	c = cg_json_dump(cg_token_claims(t), 1);
 	printf("UNVERIFIED: decoded only. Signature, issuer, audience and "
 	       "times have NOT been checked.\n\n");
-	printf("token sha256: %s\n", cg_token_sha256_hex(t));
+	printf("token sha256: %s\n", cg_token_sha256_hex(t) != NULL
+	                                 ? cg_token_sha256_hex(t)
+	                                 : "(could not be computed)");
 	printf("alg:          %s%s\n", cg_token_alg_name(t),
 	    cg_token_alg(t) == CG_ALG_UNKNOWN ? "  (not an algorithm "
-						"claimgate verifies)"
-					      : "");
+	                                        "claimgate verifies)"
+	                                      : "");
 	printf("signature:    %zu bytes\n\nheader:\n%s\n\nclaims:\n%s\n",
 	    cg_token_signature_len(t), h != NULL ? h : "?",
 	    c != NULL ? c : "?");

@@ -294,7 +294,9 @@ CG_API const struct cg_json *cg_token_claims(const struct cg_token *t);
 CG_API const struct cg_json *cg_token_claim(const struct cg_token *t,
     const char *name);
 
-/* SHA-256 of the token bytes, as 64 lowercase hex digits. Borrowed. */
+/* SHA-256 of the token bytes, as 64 lowercase hex digits. Borrowed.
+ * Computed on the first call (thread-safe); NULL only when the hash could
+ * not be computed (out of memory in the crypto library). */
 CG_API const char *cg_token_sha256_hex(const struct cg_token *t);
 
 /* Decoded signature length in bytes. */

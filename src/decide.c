@@ -918,7 +918,8 @@ build_provenance(struct ctx *c)
 
 	c->d->issuer = cg__arena_strndup(
 	    &c->d->arena, c->issuer->name, strlen(c->issuer->name), ARENA_HINT);
-	if (c->d->issuer == NULL)
+	/* The token's hash is computed here, once it is needed. */
+	if (c->d->issuer == NULL || cg_token_sha256_hex(c->tok) == NULL)
 		return -1;
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK)
 		memcpy(c->d->jkt, ki.jkt, sizeof(c->d->jkt));
@@ -1292,8 +1293,10 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 		return deny(c, CG_REASON_TOKEN_TOO_LARGE, "%s", err.msg);
 	default: return deny(c, CG_REASON_TOKEN_MALFORMED, "%s", err.msg);
 	}
-	if (c->d->audit != NULL && set_str(c->d->audit, "token_sha256",
-	                               cg_token_sha256_hex(c->tok), 64) != 0) {
+	if (c->d->audit != NULL &&
+	    (cg_token_sha256_hex(c->tok) == NULL ||
+	        set_str(c->d->audit, "token_sha256",
+	            cg_token_sha256_hex(c->tok), 64) != 0)) {
 		*oom = 1;
 		return CG_REASON_OK;
 	}

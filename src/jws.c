@@ -9,6 +9,7 @@
  * rejected. The signature segment may be empty: it decodes to zero bytes
  * and fails verification, never parsing.
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
  * signature; one arena holds the decoded segments and the JSON nodes.
  * Nothing changes after parsing, so a token may be shared between threads
  * (the verified-token cache does): `refs` counts its holders. */
+enum { SHA_NONE, SHA_BUSY, SHA_DONE, SHA_FAILED };
+
 struct cg_token {
 	atomic_uint refs;
 	char *raw; /* copy of the token, NUL-terminated */
@@ -32,7 +35,8 @@ struct cg_token {
 	cg_alg alg;
 	const char *alg_name; /* borrowed from header */
 	const char *kid;      /* borrowed from header, or NULL */
-	char sha256[65];
+	atomic_int sha_state; /* SHA_NONE, _BUSY, _DONE or _FAILED */
+	char sha256[65];      /* valid once sha_state is SHA_DONE */
 	const struct cg_json *reg[CG_REG_N_]; /* see cg__token_reg */
 };
 
@@ -185,7 +189,6 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
     struct cg_token **out, struct cg_error *err)
 {
 	size_t dots[2], ndots = 0, i, siglen;
-	unsigned char digest[32];
 	struct cg_token *t = NULL;
 	cg_code rc;
 
@@ -239,6 +242,7 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		goto out;
 	}
 	atomic_init(&t->refs, 1);
+	atomic_init(&t->sha_state, SHA_NONE);
 	t->raw = (char *)(t + 1);
 	memcpy(t->raw, tok, len);
 	t->raw[len] = '\0';
@@ -267,12 +271,6 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		for (i = 0; i < CG_REG_N_; i++)
 			t->reg[i] = cg_json_object_get(t->claims, names[i]);
 	}
-	if (cg__sha256(tok, len, digest) != 0) {
-		rc =
-		    cg__err(err, CG_ERR_CRYPTO, CG_NO_OFFSET, "SHA-256 failed");
-		goto out;
-	}
-	cg__hex(digest, sizeof(digest), t->sha256);
 	*out = t;
 	t = NULL;
 	rc = CG_OK;
@@ -323,11 +321,37 @@ cg_token_claim(const struct cg_token *t, const char *name)
 	return t == NULL ? NULL : cg_json_object_get(t->claims, name);
 }
 
-/* see claimgate.h */
+/*
+ * see claimgate.h. Computed on first use: a decision that is denied, or
+ * whose provenance nobody reads, never pays for it. A token may be shared
+ * between threads (the verified-token cache puts it only after asking for
+ * the hash, but a caller may share one too), so the first caller computes
+ * it and any other waits for that result.
+ */
 const char *
 cg_token_sha256_hex(const struct cg_token *t)
 {
-	return t == NULL ? NULL : t->sha256;
+	struct cg_token *m = (struct cg_token *)(uintptr_t)t;
+	unsigned char digest[32];
+	int st = SHA_NONE;
+
+	if (t == NULL)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(&m->sha_state, &st,
+	        SHA_BUSY, memory_order_acquire, memory_order_acquire)) {
+		if (cg__sha256(t->raw, t->len, digest) == 0) {
+			cg__hex(digest, sizeof(digest), m->sha256);
+			st = SHA_DONE;
+		} else {
+			st = SHA_FAILED;
+		}
+		atomic_store_explicit(&m->sha_state, st, memory_order_release);
+	}
+	while (st == SHA_BUSY) {
+		sched_yield();
+		st = atomic_load_explicit(&m->sha_state, memory_order_acquire);
+	}
+	return st == SHA_DONE ? t->sha256 : NULL;
 }
 
 /* see claimgate.h */

@@ -179,7 +179,9 @@ cg__vcache_put(struct cg_vcache *c, const struct cg_token *t, const char *jkt)
 	size_t len, bytes, set, i;
 	uint64_t h;
 
-	if (c == NULL || t == NULL)
+	/* Shared tokens never compute their hash lazily: it is taken now,
+	 * before other threads can see the token. */
+	if (c == NULL || t == NULL || cg_token_sha256_hex(t) == NULL)
 		return;
 	raw = cg__token_bytes(t, &len);
 	bytes = cg__token_footprint(t);

@@ -1,6 +1,7 @@
 /*
  * test_jws.c - compact JWS parsing and verification, per algorithm.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +12,11 @@
 #include <cmocka.h>
 
 #include "cgtest.h"
+#include "internal.h"
 
 static const char *const payload =
-    "{\"iss\":\"https://sso.example.com\",\"sub\":\"alice\",\"exp\":2000000000}";
+    "{\"iss\":\"https://"
+    "sso.example.com\",\"sub\":\"alice\",\"exp\":2000000000}";
 
 /* Every algorithm: a fresh key signs, claimgate verifies; flipping any
  * byte of the signing input or signature never verifies. */
@@ -38,12 +41,12 @@ test_roundtrip_all_algs(void **state)
 		len = strlen(tok);
 		assert_int_equal(cg_token_parse(tok, len, 0, &t, &err), CG_OK);
 		assert_int_equal(cg_token_alg(t), a);
-		assert_int_equal(cg_token_verify(t, ks, CG_ALG_ALL, &idx, &err),
-		    CG_OK);
+		assert_int_equal(
+		    cg_token_verify(t, ks, CG_ALG_ALL, &idx, &err), CG_OK);
 		assert_int_equal(idx, 0);
 		/* Not in the allow-list. */
 		assert_int_equal(cg_token_verify(t, ks,
-				     CG_ALG_ALL & ~CG_ALG_BIT(a), NULL, &err),
+		                     CG_ALG_ALL & ~CG_ALG_BIT(a), NULL, &err),
 		    CG_ERR_ALG);
 		cg_token_free(t);
 		/* Flip one bit in every byte position (skipping the dots); the
@@ -56,8 +59,8 @@ test_roundtrip_all_algs(void **state)
 			tok[i] = saved == 'A' ? 'B' : 'A';
 			rc = cg_token_parse(tok, len, 0, &t, &err);
 			if (rc == CG_OK) {
-				rc = cg_token_verify(t, ks, CG_ALG_ALL, NULL,
-				    &err);
+				rc = cg_token_verify(
+				    t, ks, CG_ALG_ALL, NULL, &err);
 				cg_token_free(t);
 			}
 			assert_int_not_equal(rc, CG_OK);
@@ -69,11 +72,57 @@ test_roundtrip_all_algs(void **state)
 	}
 }
 
+static void *
+hash_of_shared(void *arg)
+{
+	return (void *)(uintptr_t)cg_token_sha256_hex(arg);
+}
+
+/* The token's SHA-256 is computed on first use; threads that ask at once
+ * get the one result, equal to the hash of the token's bytes. */
+static void
+test_sha256_lazy_and_shared(void **state)
+{
+	struct cgt_key k;
+	struct cg_token *t;
+	struct cg_error err;
+	pthread_t th[8];
+	unsigned char want[32];
+	char hex[65];
+	void *got[8];
+	char *tok;
+	size_t i;
+
+	(void)state;
+	cgt_key_gen(&k, CG_ALG_HS256, "k1", 0);
+	tok = cgt_mint_simple(&k, "k1", payload);
+	assert_int_equal(cg__sha256(tok, strlen(tok), want), 0);
+	cg__hex(want, sizeof(want), hex);
+	for (int round = 0; round < 20; round++) {
+		assert_int_equal(
+		    cg_token_parse(tok, strlen(tok), 0, &t, &err), CG_OK);
+		for (i = 0; i < 8; i++)
+			assert_int_equal(
+			    pthread_create(&th[i], NULL, hash_of_shared, t), 0);
+		for (i = 0; i < 8; i++)
+			assert_int_equal(pthread_join(th[i], &got[i]), 0);
+		for (i = 0; i < 8; i++) {
+			assert_ptr_equal(got[i], got[0]);
+			assert_string_equal(got[i], hex);
+		}
+		assert_ptr_equal(cg_token_sha256_hex(t), got[0]);
+		cg_token_free(t);
+	}
+	free(tok);
+	cgt_key_free(&k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_all_algs),
+	    cmocka_unit_test(test_roundtrip_all_algs),
+	    cmocka_unit_test(test_sha256_lazy_and_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
