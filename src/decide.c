@@ -183,7 +183,8 @@ struct prov {
 	size_t n;
 };
 
-static void
+/* -1 when the token's hash cannot be computed (out of memory). */
+static int
 prov_fields(const struct cg_decision *d, struct prov *p)
 {
 	const char *s;
@@ -208,9 +209,12 @@ prov_fields(const struct cg_decision *d, struct prov *p)
 	if (cg_json_string(cg__token_reg(d->tok, CG_REG_JTI), &s, &len) ==
 	    CG_OK)
 		PUT("jti", s, len);
-	s = cg_token_sha256_hex(d->tok);
+	/* Hashed here, when the provenance is first written or read. */
+	if ((s = cg_token_sha256_hex(d->tok)) == NULL)
+		return -1;
 	PUT("token_sha256", s, 64);
 #undef PUT
+	return 0;
 }
 
 /* The delegation chain, outermost first: the current actor, then who it
@@ -252,9 +256,8 @@ provenance_json(const struct cg_decision *d)
 	size_t i;
 	int bad = 0;
 
-	if ((p = cg__json_new_object()) == NULL)
+	if (prov_fields(d, &f) != 0 || (p = cg__json_new_object()) == NULL)
 		return NULL;
-	prov_fields(d, &f);
 	for (i = 0; i < f.n; i++)
 		bad |= set_str(p, f.name[i], f.val[i], f.len[i]);
 	cc.bad = (cc.arr = cg__json_new_array()) == NULL;
@@ -369,8 +372,9 @@ cg_decision_to_json(const struct cg_decision *d)
 	cg__buf_puts(&b, "},\"provenance\":{");
 	{
 		struct prov f;
-		prov_fields(d, &f);
-		for (i = 0; i < f.n; i++) {
+		if (prov_fields(d, &f) != 0)
+			b.oom = 1;
+		for (i = 0; !b.oom && i < f.n; i++) {
 			put_member(&b, i == 0, f.name[i]);
 			cg__buf_json_string(&b, f.val[i], f.len[i]);
 		}
@@ -918,8 +922,7 @@ build_provenance(struct ctx *c)
 
 	c->d->issuer = cg__arena_strndup(
 	    &c->d->arena, c->issuer->name, strlen(c->issuer->name), ARENA_HINT);
-	/* The token's hash is computed here, once it is needed. */
-	if (c->d->issuer == NULL || cg_token_sha256_hex(c->tok) == NULL)
+	if (c->d->issuer == NULL)
 		return -1;
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK)
 		memcpy(c->d->jkt, ki.jkt, sizeof(c->d->jkt));
