@@ -423,7 +423,8 @@ CG_API CG_NODISCARD cg_code cg_decide(const struct cg_policy *pol,
     const char *zone, const char *token, size_t len, int64_t now,
     struct cg_store *store, struct cg_decision **out, struct cg_error *err);
 
-/* Frees `d`. NULL is a no-op. */
+/* Frees `d`. NULL is a no-op. A decision belongs to one thread at a
+ * time; the library keeps nothing of it. */
 CG_API void cg_decision_free(struct cg_decision *d);
 
 /* 1 when the decision allows, 0 when it denies. */
@@ -436,7 +437,9 @@ CG_API const char *cg_decision_detail(const struct cg_decision *d);
 /* The zone's name. Borrowed. */
 CG_API const char *cg_decision_zone(const struct cg_decision *d);
 
-/* The trusted claims as a JSON object (empty on deny). Borrowed. */
+/* The trusted claims as a JSON object (empty on deny). Borrowed; built
+ * on the first call, so one decision is not read from two threads at
+ * once. NULL only when out of memory. */
 CG_API const struct cg_json *cg_decision_claims(const struct cg_decision *d);
 
 /* The decision as the contract's JSON object (`verify --json`), one line
