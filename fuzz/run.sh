@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang, ASan and UBSan into build/fuzz
-# and runs each one for SECONDS (default 60) on its committed corpus.
+# (or $FUZZ_BUILD_DIR) and runs each one for SECONDS (default 60) on its
+# committed corpus.
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets: b64url json token jwks policy route
+#   fuzz/run.sh [SECONDS] [TARGET...]
+#       targets: b64url json token jwks policy route fetch (default: all)
 #
-# New inputs go to build/fuzz/scratch/<target>/ (the first corpus folder
+# New inputs go to <build>/scratch/<target>/ (the first corpus folder
 # libFuzzer is given), never to fuzz/corpus/; crashes go to
-# build/fuzz/artifacts/<target>/. Logs: build/fuzz/logs/<target>.log.
+# <build>/artifacts/<target>/. Logs: <build>/logs/<target>.log.
 # Prints one line per target: run length, executions, execs/s, coverage
 # (the `cov:` and `ft:` of libFuzzer's last status line), corpus size.
 # Exits 1 when a target crashed, leaked, timed out or broke an invariant.
 #
-# Environment: FUZZ_JOBS=N runs N targets at once (default 1), FUZZ_NICE
-# (default 10) is their nice level, FUZZ_FLAGS extra libFuzzer flags (e.g.
-# "-fork=1 -ignore_ooms=1" to keep going past a known out-of-memory input),
+# Environment: FUZZ_BUILD_DIR the build folder (default build/fuzz; a
+# relative path is taken from the top of the source tree), FUZZ_JOBS=N
+# runs N targets at once (default 1), FUZZ_NICE (default 10) is their
+# nice level, FUZZ_FLAGS extra libFuzzer flags (e.g. "-fork=1
+# -ignore_ooms=1" to keep going past a known out-of-memory input),
 # FUZZ_FLAGS_<target> extra flags for one target only, CC the compiler
 # (default clang).
 # Needs clang and Debian's libclang-rt-14-dev (libFuzzer and the
@@ -23,11 +27,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(b64url json token jwks policy route)
+[ ${#targets[@]} -gt 0 ] || targets=(b64url json token jwks policy route fetch)
 case $secs in '' | *[!0-9]*) echo "usage: fuzz/run.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 jobs=${FUZZ_JOBS:-1}
 nicelvl=${FUZZ_NICE:-10}
-bdir=$top/build/fuzz
+bdir=${FUZZ_BUILD_DIR:-build/fuzz}
+case $bdir in /*) ;; *) bdir=$top/$bdir ;; esac
 
 # Largest input per target: a few times the biggest real one.
 max_len() {
@@ -38,6 +43,7 @@ max_len() {
     jwks) echo 16384 ;;
     policy) echo 8192 ;;
     route) echo 8192 ;;
+    fetch) echo 8192 ;;  # headers, a discovery document and a JWK Set: each ~1-3 KiB
     *) echo 4096 ;;
   esac
 }
@@ -46,7 +52,7 @@ echo "== building libFuzzer targets (clang, ASan+UBSan) in ${bdir#"$top"/}"
 cmake -S "$top" -B "$bdir" -G Ninja -DCMAKE_C_COMPILER="${CC:-clang}" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCG_FUZZ=ON -DCG_TESTS=OFF \
   -DCG_SANITIZE=address,undefined >/dev/null
-ninja -C "$bdir" $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
+ninja -C "$bdir" "${targets[@]/#/fuzz_}" >/dev/null
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -8,6 +8,7 @@ PKGS=(
   libssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
   libcurl4-openssl-dev libhiredis-dev libsodium-dev
   libcmocka-dev valgrind
+  clang libclang-rt-14-dev
   python3 python3-jwt python3-cryptography
   nginx redis-server curl
 )

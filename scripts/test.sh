@@ -3,7 +3,9 @@
 #   1. the whole suite (unit, vectors, attack, interop, CLI integration)
 #      under ASan + UBSan + LSan, built with -Werror;
 #   2. the unit tests again under valgrind memcheck (no errors, no leaks)
-#      on the release build.
+#      on the release build;
+#   3. every libFuzzer target for 60 s, two at a time (fuzz/run.sh, clang,
+#      ASan + UBSan): a crash, leak or broken invariant fails the command.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -23,4 +25,6 @@ vg=$("$top/scripts/build.sh" valgrind)
 (cd "$vg" && ctest --output-on-failure -j2 -L unit)
 echo "== hardening of the release binary"
 "$top/scripts/check-hardening.sh" "$vg/claimgate"
+echo "== brief fuzzing: every target 60 s, two at a time"
+FUZZ_JOBS=2 "$top/fuzz/run.sh" 60
 echo "== all tests passed"

@@ -203,16 +203,14 @@ clamp_refresh(const struct cg_keysource *s, long max_age)
 
 /* OIDC discovery (OpenID Connect Discovery 1.0, section 4): the document
  * at <issuer>/.well-known/openid-configuration must name this exact
- * issuer; its jwks_uri is then used. */
+ * issuer; its jwks_uri is then used (cg__discovery_parse). */
 static cg_code
 discover(struct cg_keysource *s, const struct cg_fetch_opts *o, char **uri,
     char *why, size_t whysz)
 {
 	struct cg_fetch_result res;
-	struct cg_json *doc = NULL;
-	const char *iss, *ju;
-	size_t ilen = strlen(s->issuer), jl, bad;
-	char *url, w[80];
+	size_t ilen = strlen(s->issuer);
+	char *url;
 	cg_code rc;
 
 	*uri = NULL;
@@ -228,28 +226,9 @@ discover(struct cg_keysource *s, const struct cg_fetch_opts *o, char **uri,
 		snprintf(why, whysz, "discovery: %s", res.error);
 		return rc;
 	}
-	rc = cg__json_parse_object(res.body, res.len, CG_LIMIT_JSON_DEPTH, &doc,
-	    &bad, w, sizeof(w));
+	rc = cg__discovery_parse(res.body, res.len, s->issuer,
+	    s->cfg.insecure_http, uri, why, whysz);
 	cg__fetch_result_free(&res);
-	if (rc != CG_OK) {
-		snprintf(why, whysz, "discovery: document is not JSON (%s)", w);
-		return CG_ERR_KEYSET;
-	}
-	if (cg_json_string(cg_json_object_get(doc, "issuer"), &iss, NULL) !=
-		CG_OK ||
-	    strcmp(iss, s->issuer) != 0) {
-		snprintf(why, whysz, "discovery: the document's issuer is not "
-				     "the configured one");
-		rc = CG_ERR_KEYSET;
-	} else if (cg_json_string(cg_json_object_get(doc, "jwks_uri"), &ju,
-		       &jl) != CG_OK ||
-	    !cg__uri_allowed(ju, jl, s->cfg.insecure_http)) {
-		snprintf(why, whysz, "discovery: no https jwks_uri");
-		rc = CG_ERR_KEYSET;
-	} else if ((*uri = cg__strndup(ju, jl)) == NULL) {
-		rc = CG_ERR_NOMEM;
-	}
-	cg__json_free(doc);
 	return rc;
 }
 
@@ -322,7 +301,6 @@ cg__keysource_refresh(struct cg_keysource *s, int64_t now, int force,
 	struct cg_fetch_opts o;
 	struct cg_fetch_result res;
 	struct cg_keyset *ks = NULL;
-	struct cg_error kerr;
 	char why[200], *disc = NULL;
 	const char *uri;
 	int due, has;
@@ -357,17 +335,8 @@ cg__keysource_refresh(struct cg_keysource *s, int64_t now, int force,
 		if (rc != CG_OK) {
 			snprintf(why, sizeof(why), "%s", res.error);
 		} else {
-			rc = cg_keyset_load_jwks(res.body, res.len, &ks, &kerr);
-			if (rc != CG_OK) {
-				snprintf(why, sizeof(why), "%s", kerr.msg);
-			} else if (cg_keyset_count(ks) == 0) {
-				snprintf(why, sizeof(why), "no usable key");
-				rc = CG_ERR_KEYSET;
-			} else if (cg_keyset_count(ks) > s->cfg.max_keys) {
-				snprintf(why, sizeof(why),
-				    "more than %zu keys", s->cfg.max_keys);
-				rc = CG_ERR_KEYSET;
-			}
+			rc = cg__jwks_response_parse(res.body, res.len,
+			    s->cfg.max_keys, &ks, why, sizeof(why));
 			if (rc == CG_OK && s->cache_file != NULL)
 				write_cache(s, res.body, res.len);
 			cg__fetch_result_free(&res);
