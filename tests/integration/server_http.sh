@@ -187,6 +187,49 @@ elif cmd == "slow":           # half a request line held open; others still serv
         early = "waiting"
     slow.close()
     print("%d %s %.2f" % (ok, early, worst))
+elif cmd == "burst":          # N connections, ROUNDS times a request on all at once
+    import selectors
+    tok, n, rounds = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    req = ("GET /v1/authorize/public/b HTTP/1.1\r\nHost: api.example.com\r\n"
+           "Authorization: Bearer %s\r\n\r\n" % tok).encode()
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
+    time.sleep(0.5)           # every connection accepted before the first burst
+    answered = 0
+    for r in range(rounds):
+        for s in socks:       # all N requests in flight at the same moment
+            s.sendall(req)
+        sel = selectors.DefaultSelector()
+        bufs = {}
+        for s in socks:
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+            bufs[s] = b""
+        deadline = time.time() + 10
+        left = set(socks)
+        while left and time.time() < deadline:
+            for key, _ in sel.select(timeout=0.5):
+                s = key.fileobj
+                try:
+                    chunk = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                bufs[s] += chunk
+                head, sep, body = bufs[s].partition(b"\r\n\r\n")
+                if not chunk or (sep and b" 200 " in head.split(b"\r\n")[0] and
+                        len(body) >= int([l.split(b":")[1] for l in head.split(b"\r\n")
+                                          if l.lower().startswith(b"content-length:")][0])):
+                    sel.unregister(s)
+                    left.discard(s)
+                    if chunk:
+                        answered += 1
+        for s in list(left):
+            sel.unregister(s)
+        for s in socks:
+            s.setblocking(True)
+        sel.close()
+    for s in socks:
+        s.close()
+    print(answered)
 elif cmd == "conc":           # N keep-alive clients, PER requests each
     tok, n, per = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     good, bad, lock = [0], [], threading.Lock()
@@ -565,6 +608,19 @@ ok "metrics: not ready" grep -qxF 'claimgate_ready 0' "$work/.b"
 ok "metrics: remote has 0 keys" grep -qxF 'claimgate_keys{issuer="remote"} 0' "$work/.b"
 serve_stop INT
 ok "SIGINT: graceful stop exits 0" test "$SRV_RC" = 0
+
+# ---- one worker thread, every connection busy at once --------------------------------
+# Around the size where an event loop's batch of ready connections fills
+# (128) and well past it: every request is answered, none is left waiting.
+
+serve_start -p policy.yaml --threads 1
+for n in 127 128 300; do
+	got=$(raw burst "$T_PUB" "$n" 3)
+	ok "one thread, $n connections, 3 bursts of a request on each: all answered" \
+		test "$got" = $((n * 3))
+done
+healthy "after 300 concurrent clients on one thread"
+serve_stop
 
 # ---- exit statuses ---------------------------------------------------------------------
 
