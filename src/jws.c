@@ -249,16 +249,18 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	t->sig = (unsigned char *)t->raw + len + 1;
 	t->len = len;
 	t->signing_len = dots[1];
-	/* The first arena block is sized for the whole token: decoded
-	 * segments plus their nodes (about 48 bytes per JSON value). */
+	/* The first arena block is sized for the decoded header and
+	 * payload plus their nodes (about 48 bytes per JSON value): one
+	 * block for typical access tokens, which matters for the bytes a
+	 * cached token holds. The signature is not in the arena. */
 	rc = parse_json_segment(
-	    tok, 0, dots[0], 0, len * 5 + 512, &t->arena, &t->header, err);
+	    tok, 0, dots[0], 0, dots[1] * 6 + 768, &t->arena, &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, len * 5 + 512,
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, dots[1] * 6 + 768,
 	    &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
