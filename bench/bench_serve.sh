@@ -4,8 +4,29 @@
 # minimal Node service verifying with fast-jwt (npm), in one run.
 # The server is pinned to CPU 0 and wrk to CPU 1 (taskset).
 #   bench/bench_serve.sh [SECONDS]          (default 10 per cell)
+# Environment:
+#   CLAIMGATE=/path/to/claimgate  binary to measure (default: scripts/build.sh release)
+#   BENCH_ALGS="HS256 RS256 ES256"       algorithms to run
+#   BENCH_CELLS="nginx peak paced node"  cells to run:
+#     nginx  the HTTP ceiling (nginx `return 200`); with paced, also nginx
+#            paced at 10,000 requests/s, the machine's own tail (control)
+#     peak   claimgate serve at full load: one repeated token, 2000 distinct
+#     paced  claimgate serve paced at half of the peak just measured, for
+#            both token kinds (implies peak); bench/serve/paced.lua
+#     node   the Node fast-jwt service
+#   BENCH_NTOKENS=2000                   distinct tokens per algorithm
+#   e.g. BENCH_ALGS=RS256 BENCH_CELLS=paced BENCH_NTOKENS=200 bench/bench_serve.sh 5
 # Needs: wrk, nginx (Debian), node + npm (fast-jwt is installed into
 # build/bench-serve). Prints a Markdown table; never gates anything.
+#
+# The paced rows: wrk has no constant-rate mode, so each of the 32
+# connections waits DELAY_MS before each request (wrk's delay() hook);
+# the offered rate is then about 32 * 1000 / (DELAY_MS + response time +
+# timer lateness). The target is half of the peak of the same server,
+# algorithm and tokens, measured just before; DELAY_MS is calibrated to it
+# by two short runs (see paced_row). The row gives the target, the delay
+# and the achieved rate, and wrk's p50/p99, which under this pacing are
+# per-request response times without coordinated-omission correction.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -13,18 +34,54 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-bin="$("$top/scripts/build.sh" release)/claimgate"
+bin=$(readlink -f "${CLAIMGATE:-$("$top/scripts/build.sh" release)/claimgate}")
+algs=${BENCH_ALGS:-HS256 RS256 ES256}
+ntok=${BENCH_NTOKENS:-2000}
+cells=" ${BENCH_CELLS:-nginx peak paced node} "
+has() { [[ "$cells" == *" $1 "* ]]; }
+has paced && cells="$cells peak "
 nodedir="$top/build/bench-serve"
-mkdir -p "$nodedir"
-[ -d "$nodedir/node_modules/fast-jwt" ] || (cd "$nodedir" && npm install --silent fast-jwt@6 >/dev/null)
+if has node; then
+  mkdir -p "$nodedir"
+  [ -d "$nodedir/node_modules/fast-jwt" ] || (cd "$nodedir" && npm install --silent fast-jwt@6 >/dev/null)
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
 run_wrk() { # URL [LUA] -> "req/s p50 p99"
   local out
-  out=$(TOKENS="${TOKENS:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
+  out=$(TOKENS="${TOKENS:-}" DELAY_MS="${DELAY_MS:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
   awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
 }
 cd "$work"
+ng_rps=
+pct() { if [ -n "$ng_rps" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; else echo -; fi; }
+# Paced at TARGET requests/s: 32 connections, each waiting D ms before each
+# request. A connection's cycle is D plus the response time plus the
+# lateness of wrk's millisecond timers (together from a fraction of a
+# millisecond to about 3 ms on this machine, depending on its load), so
+# D = 32000 / target alone offers less than the target; two short
+# calibration runs measure that overhead (32000 / achieved - D) and D is
+# corrected by it before the measured run. The corrected D is kept within
+# 40-100 % of 32000 / target, so that a stall of the machine during a
+# calibration run cannot turn the pacing off.
+paced_row() { # SERVER-LABEL ALG TOKENS-LABEL TARGET URL   (AUTH or TOKENS from the caller)
+  local target=$4 d a b c cal_secs
+  d=$(awk -v t="$target" 'BEGIN { printf "%.4f", 32000 / t }')
+  cal_secs=$(( secs / 3 > 2 ? secs / 3 : 2 ))
+  for _ in 1 2; do
+    read -r a b c < <(secs=$cal_secs DELAY_MS="$d" run_wrk "$5" "$top/bench/serve/paced.lua")
+    [ -n "$a" ] || break
+    d=$(awk -v t="$target" -v d="$d" -v a="$a" 'BEGIN { n = 32000 / t; d = n - (32000 / a - d)
+      printf "%.4f", (d < 0.4 * n ? 0.4 * n : (d > n ? n : d)) }')
+  done
+  read -r a b c < <(DELAY_MS="$d" run_wrk "$5" "$top/bench/serve/paced.lua")
+  echo "| $1 (target $target/s, delay ${d} ms) | $2 | $3 | $a | $b | $c | - |"
+}
+half() { awk -v p="$1" 'BEGIN { printf "%.0f", p / 2 }'; }
+half="claimgate serve (1 thread), paced at half of peak"
+echo "| server | alg | tokens | req/s | p50 | p99 | vs nginx |"
+echo "|---|---|---|---:|---:|---:|---:|"
+if has nginx; then
 # nginx ceiling
 np=$(free_port)
 mkdir -p ng/logs
@@ -36,12 +93,13 @@ NG
 taskset -c 0 nginx -p "$work/ng" -c "$work/ng/nginx.conf" & pids+=($!)
 wait_port "$np"
 read -r ng_rps ng_p50 ng_p99 < <(run_wrk "http://127.0.0.1:$np/")
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-echo "| server | alg | tokens | req/s | p50 | p99 | vs nginx |"
-echo "|---|---|---|---:|---:|---:|---:|"
 echo "| nginx \`return 200\`, 1 worker | - | - | $ng_rps | $ng_p50 | $ng_p99 | 100% |"
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
-for alg in HS256 RS256 ES256; do
+# The machine's own tail at the rate of the paced rows: nginx paced the
+# same way at 10,000 requests/s (about half of serve's peak here).
+has paced && paced_row "nginx \`return 200\`, paced (control)" - - 10000 "http://127.0.0.1:$np/"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+fi
+for alg in $algs; do
   "$bin" keygen -a "$alg" --kid k -o "$alg.key" --jwks "$alg.jwks.json" >/dev/null
   cat >"$alg.yaml" <<Y
 version: 1
@@ -55,18 +113,28 @@ zones:
     claims: { sub: {}, roles: { claim: scope, split: space } }
     forward: { X-Auth-Subject: sub, X-Auth-Roles: roles }
 Y
-  for i in $(seq 1 2000); do
+  for i in $(seq 1 "$ntok"); do
     "$bin" mint -k "$alg.key" -a "$alg" --kid k --iss https://sso.example.com --sub "user$i" --aud https://api.example.com --scope "read write" --ttl 30m
   done >"$alg.tokens"
   one=$(head -1 "$alg.tokens")
+  if has peak; then
   sp=$(free_port)
   taskset -c 0 "$bin" serve -p "$alg.yaml" --listen "127.0.0.1:$sp" --threads 1 2>/dev/null & pids+=($!)
   wait_port "$sp"
-  read -r a b c < <(AUTH="Authorization: Bearer $one" run_wrk "http://127.0.0.1:$sp/v1/authorize?zone=api")
+  url="http://127.0.0.1:$sp/v1/authorize?zone=api"
+  read -r a b c < <(AUTH="Authorization: Bearer $one" run_wrk "$url")
   echo "| claimgate serve (1 thread) | $alg | 1 repeated (cache hits) | $a | $b | $c | $(pct "$a" "$ng_rps") |"
-  read -r a b c < <(TOKENS="$alg.tokens" run_wrk "http://127.0.0.1:$sp/v1/authorize?zone=api" "$top/bench/serve/rotate.lua")
-  echo "| claimgate serve (1 thread) | $alg | 2000 distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  peak_one=$a
+  read -r a b c < <(TOKENS="$alg.tokens" run_wrk "$url" "$top/bench/serve/rotate.lua")
+  echo "| claimgate serve (1 thread) | $alg | $ntok distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  peak_many=$a
+  if has paced; then
+    AUTH="Authorization: Bearer $one" paced_row "$half" "$alg" "1 repeated (cache hits)" "$(half "$peak_one")" "$url"
+    TOKENS="$alg.tokens" paced_row "$half" "$alg" "$ntok distinct" "$(half "$peak_many")" "$url"
+  fi
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  fi
+  has node || continue
   if [ "$alg" != HS256 ]; then
     openssl pkey -in "$alg.key" -pubout -out "$alg.pub.pem" 2>/dev/null
     key="$alg.pub.pem"
@@ -78,6 +146,6 @@ Y
   NODE_PATH="$nodedir/node_modules" taskset -c 0 node "$top/bench/serve/fastjwt_server.js" "$fp" "$key" "$alg" & pids+=($!)
   wait_port "$fp" || true
   read -r a b c < <(TOKENS="$alg.tokens" run_wrk "http://127.0.0.1:$fp/v1/authorize?zone=api" "$top/bench/serve/rotate.lua")
-  echo "| Node http + fast-jwt (no cache) | $alg | 2000 distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  echo "| Node http + fast-jwt (no cache) | $alg | $ntok distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done
