@@ -275,7 +275,7 @@ srv_state_cache_init(size_t entries)
 {
 	if (entries == 0)
 		return 0;
-	/* Bytes: a parsed access token takes 2 to 5 KiB (its copy, the
+	/* Bytes: a parsed access token takes 2.5 to 5 KiB (its copy, the
 	 * decoded segments and their JSON nodes); 4 KiB per entry, at most
 	 * 32 MiB in all, whatever the entry count. */
 	return cg_vcache_new(entries,
