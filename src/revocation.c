@@ -300,6 +300,18 @@ sb_num(struct sbuf *b, int64_t v)
 	sb_str(b, n);
 }
 
+int
+cg__rev_list_one(void *ctx, const struct cg_revocation *r, unsigned line)
+{
+	struct cg__rev_list *l = ctx;
+
+	(void)line;
+	if (!l->stopped && (r->expires == 0 || r->expires > l->now) &&
+	    l->fn(l->ctx, r) != 0)
+		l->stopped = 1;
+	return 0;
+}
+
 char *
 cg__revocation_json(const struct cg_revocation *r)
 {

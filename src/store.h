@@ -151,6 +151,18 @@ cg_code cg__store_redis_open(const struct cg_store_config *cfg,
 typedef int (*cg__rev_fn)(void *ctx, const struct cg_revocation *r,
     unsigned line);
 
+/* Listing live revocations (both stores' list operation): passes each
+ * entry that has not expired at `now` to `fn` until `fn` returns
+ * non-zero. A cg__rev_fn for cg__revfile_parse and cg__revocation_parse. */
+struct cg__rev_list {
+	int64_t now;
+	int (*fn)(void *ctx, const struct cg_revocation *r);
+	void *ctx;
+	int stopped;
+};
+int cg__rev_list_one(void *ctx, const struct cg_revocation *r,
+    unsigned line);
+
 /* Parses a whole revocations file. Errors are CG_ERR_POLICY with
  * "name:line:column: message". */
 cg_code cg__revfile_parse(const char *text, size_t len, const char *name,

@@ -537,33 +537,13 @@ out:
 	return rc;
 }
 
-struct list_ctx {
-	int64_t now;
-	int (*fn)(void *, const struct cg_revocation *);
-	void *ctx;
-	int stopped;
-};
-
-static int
-list_one(void *ctx, const struct cg_revocation *r, unsigned line)
-{
-	struct list_ctx *l = ctx;
-
-	(void)line;
-	if (l->stopped || !live(r->expires, l->now))
-		return 0;
-	if (l->fn(l->ctx, r) != 0)
-		l->stopped = 1;
-	return 0;
-}
-
 static cg_code
 mem_list(struct cg_store *s, int64_t now,
     int (*fn)(void *ctx, const struct cg_revocation *r), void *ctx,
     struct cg_error *err)
 {
 	struct mem_store *m = (struct mem_store *)s;
-	struct list_ctx l = {now, fn, ctx, 0};
+	struct cg__rev_list l = {now, fn, ctx, 0};
 	struct stat st;
 	char *text = NULL, *path;
 	size_t len;
@@ -578,7 +558,8 @@ mem_list(struct cg_store *s, int64_t now,
 		return CG_OK;
 	rc = cg__revfile_read(path, &text, &len, &st, err);
 	if (rc == CG_OK)
-		rc = cg__revfile_parse(text, len, path, list_one, &l, err);
+		rc = cg__revfile_parse(text, len, path, cg__rev_list_one, &l,
+		    err);
 	free(text);
 	free(path);
 	return rc;

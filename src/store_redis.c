@@ -1062,32 +1062,13 @@ r_revoke(struct cg_store *s, const struct cg_revocation *rv,
 	return CG_OK;
 }
 
-struct list_ctx {
-	int64_t now;
-	int (*fn)(void *, const struct cg_revocation *);
-	void *ctx;
-	int stopped;
-};
-
-static int
-list_one(void *ctx, const struct cg_revocation *rv, unsigned line)
-{
-	struct list_ctx *l = ctx;
-
-	(void)line;
-	if (!l->stopped && (rv->expires == 0 || rv->expires > l->now) &&
-	    l->fn(l->ctx, rv) != 0)
-		l->stopped = 1;
-	return 0;
-}
-
 static cg_code
 r_list(struct cg_store *s, int64_t now,
     int (*fn)(void *ctx, const struct cg_revocation *r), void *ctx,
     struct cg_error *err)
 {
 	struct rstore *r = (struct rstore *)s;
-	struct list_ctx l = {now, fn, ctx, 0};
+	struct cg__rev_list l = {now, fn, ctx, 0};
 	char cursor[32] = "0", pat[KEY_MAX], why[160], pwhy[96];
 	struct rcmd c, sc[2];
 	redisReply *rp, *g, *rps[2];
@@ -1142,7 +1123,8 @@ r_list(struct cg_store *s, int64_t now,
 			/* Gone since SCAN saw it (expired): skip. */
 			if (g->type == REDIS_REPLY_STRING)
 				(void)cg__revocation_parse(g->str, g->len,
-				    list_one, &l, 1, pwhy, sizeof(pwhy), &col);
+				    cg__rev_list_one, &l, 1, pwhy, sizeof(pwhy),
+				    &col);
 			freeReplyObject(g);
 		}
 		freeReplyObject(rp);
