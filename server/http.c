@@ -49,6 +49,26 @@ wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A response with its body and the headers every answer has. With
+ * MHD_RESPMEM_MUST_FREE the body is handed over (MHD frees it, also when
+ * the response cannot be made). */
+static struct MHD_Response *
+new_response(const char *type, const char *body, size_t len,
+    enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, mode);
+	if (r == NULL) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free((void *)body);
+		return NULL;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return r;
+}
+
 static enum MHD_Result
 send_text(struct MHD_Connection *c, unsigned status, const char *type,
     const char *body, size_t len, struct MHD_Response **keep)
@@ -56,12 +76,8 @@ send_text(struct MHD_Connection *c, unsigned status, const char *type,
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(
-	    len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
+	if ((r = new_response(type, body, len, MHD_RESPMEM_MUST_COPY)) == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (keep != NULL) {
 		*keep = r;
 		return MHD_YES;
@@ -264,15 +280,10 @@ send_decision(struct MHD_Connection *c, const struct srv_snapshot *s,
 	if (json == NULL)
 		return MHD_NO;
 	len = strlen(json);
-	/* The body is handed over, not copied: MHD frees it with free(). */
-	r = MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		cg_free(json);
+	/* The body is handed over, not copied. */
+	r = new_response("application/json", json, len, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
 		return MHD_NO;
-	}
-	MHD_add_response_header(
-	    r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 200) {
 		cg__forward_headers(s->pol, d, add_forward, r);
 	} else if (reason == CG_REASON_TOKEN_MISSING) {

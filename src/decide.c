@@ -97,23 +97,23 @@ cg_decision_zone(const struct cg_decision *d)
 	return d == NULL ? NULL : d->zone;
 }
 
+static const struct tclaim *trusted(
+    const struct cg_decision *d, const char *name);
+
 int
 cg__decision_claim(const struct cg_decision *d, const char *name,
     const struct cg_json **v, const struct cg_titem **items, size_t *n,
     int *list)
 {
-	size_t i;
+	const struct tclaim *t = d != NULL ? trusted(d, name) : NULL;
 
-	for (i = 0; d != NULL && i < d->ntc; i++) {
-		if (strcmp(d->tc[i].name, name) != 0)
-			continue;
-		*v = d->tc[i].v;
-		*items = d->tc[i].it;
-		*n = d->tc[i].n;
-		*list = d->tc[i].list;
-		return 0;
-	}
-	return -1;
+	if (t == NULL)
+		return -1;
+	*v = t->v;
+	*items = t->it;
+	*n = t->n;
+	*list = t->list;
+	return 0;
 }
 
 static struct cg_json *
@@ -741,34 +741,39 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		if (items_alloc(c, t, n) != 0)
 			return -1;
 		for (i = 0; i <= len; i++) {
+			const char *p = s + start, *m;
 			char small[256], *part;
-			size_t plen;
-			int bad = 0;
+			size_t plen = i - start;
+			int bad;
 			if (i < len && s[i] != sep)
 				continue;
-			plen = i - start;
+			start = i + 1;
+			if (plen == 0)
+				continue;
+			if (!transform) {
+				if (append_unique(c, t, p, plen, 0) != 0)
+					return -1;
+				continue;
+			}
 			/* A part needs its own NUL for regexec and the map;
 			 * a long one gets a heap copy. */
 			part =
 			    plen < sizeof(small) ? small : cg__malloc(plen + 1);
 			if (part == NULL)
 				return -1;
-			memcpy(part, s + start, plen);
+			memcpy(part, p, plen);
 			part[plen] = '\0';
-			if (plen > 0 && matches(r, part)) {
-				const char *m =
-				    r->has_map ? map_value(r, part) : part;
-				bad = m != NULL &&
-				      (m == part ? append_unique(
-				                       c, t, s + start, plen, 0)
-				                 : append_unique(c, t, m,
-				                       strlen(m), 1)) != 0;
-			}
+			m = !matches(r, part) ? NULL
+			    : r->has_map      ? map_value(r, part)
+			                      : part;
+			bad = m != NULL &&
+			      (m == part ? append_unique(c, t, p, plen, 0)
+			                 : append_unique(
+			                       c, t, m, strlen(m), 1)) != 0;
 			if (part != small)
 				free(part);
 			if (bad)
 				return -1;
-			start = i + 1;
 		}
 	} else {
 		n = cg_json_array_size(v);

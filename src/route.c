@@ -173,6 +173,22 @@ cg__policy_route(const struct cg_policy *p, const char *host, const char *path,
 	return -1;
 }
 
+/* Terminates the o bytes rendered into out; -1 when the value must not
+ * be sent: empty, too long, or holding a control character. */
+static int
+finish_value(char *out, size_t o, size_t outsz)
+{
+	size_t i;
+
+	if (o >= outsz)
+		return -1;
+	out[o] = '\0';
+	for (i = 0; i < o; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			return -1;
+	return o == 0 ? -1 : 0;
+}
+
 /* Renders one trusted value as a header value; -1 when it must not be
  * sent (control characters, or too long). */
 static int
@@ -218,13 +234,7 @@ render_value(const struct cg_json *v, char *out, size_t outsz)
 		break;
 	default: return -1;
 	}
-	if (o >= outsz)
-		return -1;
-	out[o] = '\0';
-	for (i = 0; i < o; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			return -1;
-	return o == 0 ? -1 : 0;
+	return finish_value(out, o, outsz);
 }
 
 /* Items as render_value writes a string (one item, not a list) or an
@@ -246,11 +256,7 @@ render_items(
 		memcpy(out + o, it[i].s, it[i].len);
 		o += it[i].len;
 	}
-	out[o] = '\0';
-	for (i = 0; i < o; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			return -1;
-	return o == 0 ? -1 : 0;
+	return finish_value(out, o, outsz);
 }
 
 size_t
