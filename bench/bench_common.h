@@ -108,11 +108,13 @@ char *bench_tampered(const struct bench_case *c);
  * The raw OpenSSL primitive on the case's key and signing input.
  *   best:     RSA/PSS/ECDSA: a context initialised once (DigestVerifyInit)
  *             copied with EVP_MD_CTX_copy_ex into a context allocated once,
- *             then Update + Final; HMAC: EVP_MAC_CTX_dup of an initialised
- *             context; Ed25519: DigestVerifyInit + DigestVerify on a
- *             context allocated once (the only way in OpenSSL 3.0).
+ *             then Update + Final; HMAC (RFC 2104): the digest states after
+ *             the key's inner and outer pad blocks, prepared once, copied
+ *             into a context allocated once; Ed25519: DigestVerifyInit +
+ *             DigestVerify on a context allocated once (the only way in
+ *             OpenSSL 3.0).
  *   newcopy:  as best, but EVP_MD_CTX_new + copy + free per call (what
- *             claimgate's sig_openssl.c does); RSA/PSS/ECDSA only.
+ *             claimgate's sig_openssl.c does); every family but Ed25519.
  *   naive:    EVP_MD_CTX_new + EVP_DigestVerifyInit_ex (by digest name)
  *             per call; HMAC: EVP_MAC_CTX_new + EVP_MAC_init per call.
  * ECDSA verifies the DER form of the signature (converted once).
@@ -122,7 +124,7 @@ struct bench_raw {
 	EVP_MD_CTX *tmpl;
 	EVP_MD_CTX *work;
 	EVP_MAC *mac;
-	EVP_MAC_CTX *mtmpl;
+	EVP_MD_CTX *hin, *hout; /* HMAC pad states */
 };
 
 int bench_raw_init(struct bench_raw *r, const struct bench_case *c);

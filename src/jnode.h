@@ -39,8 +39,16 @@ struct cg_arena;
  * cg__json_parse_object (internal.h): UTF-8 validated, duplicate member
  * names rejected at every depth, nesting bounded by `max_depth`, numbers
  * as doubles (overflow rejected), U+0000 rejected. Nodes are allocated in
- * *arena (created on first use; free with cg__arena_free). */
+ * *arena (created on first use; free with cg__arena_free), and strings
+ * point into a copy of the document made there. */
 cg_code cg__jnode_parse(const char *p, size_t len, int max_depth,
+    struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
+    char *why, size_t whysz);
+
+/* The same, parsing p[0..len) in place: strings are unescaped and
+ * NUL-terminated inside it, so the nodes point into p, which must outlive
+ * them (and is garbage as JSON afterwards). */
+cg_code cg__jnode_parse_inplace(char *p, size_t len, int max_depth,
     struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
     char *why, size_t whysz);
 

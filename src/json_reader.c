@@ -98,7 +98,7 @@ cg__arena_free(struct cg_arena *a)
 /* ---- the parser -------------------------------------------------------- */
 
 struct rd {
-	const unsigned char *p, *end, *start;
+	unsigned char *p, *end, *start; /* the document, parsed in place */
 	struct cg_arena **arena;
 	size_t hint;
 	int max_depth;
@@ -220,129 +220,148 @@ put_utf8(unsigned char *o, unsigned cp)
 	return 4;
 }
 
-/* A string at r->p (which is '"'); its unescaped bytes go to the arena. */
-static int
-parse_string(struct rd *r, const char **out, size_t *outlen)
-{
-	const unsigned char *q = r->p + 1, *s;
-	unsigned char *buf, *o;
-	size_t raw = 0;
+/* Bytes inside a string: 0 copied as is, 1 '"', 2 '\\', 3 a control
+ * character (refused raw), 4 the first byte of a UTF-8 sequence. */
+/* clang-format off */
+#define C4(x) x, x, x, x
+#define C16(x) C4(x), C4(x), C4(x), C4(x)
+static const unsigned char str_class[256] = {
+	C16(3), C16(3),					/* 0x00-0x1f */
+	0, 0, 1, 0, C4(0), C4(0), C4(0),		/* 0x20-0x2f: '"' */
+	C16(0), C16(0),					/* 0x30-0x4f */
+	C4(0), C4(0), C4(0), 2, 0, 0, 0,		/* 0x50-0x5f: '\\' */
+	C16(0), C16(0),					/* 0x60-0x7f */
+	C16(4), C16(4), C16(4), C16(4), C16(4), C16(4), C16(4), C16(4),
+};
+#undef C16
+#undef C4
+/* clang-format on */
 
-	/* Find the end first, to size the buffer: escapes only shrink. */
-	for (s = q; s < r->end && *s != '"'; s++) {
-		if (*s == '\\') {
-			if (++s == r->end)
-				break;
-		}
-	}
+/*
+ * A fault inside the string that opened at `open`: reported at `q`, unless
+ * the string never closes, which is reported first ("JSON ends early"),
+ * whatever it holds.
+ */
+static int
+string_fault(
+    struct rd *r, const unsigned char *from, unsigned char *at, const char *why)
+{
+	const unsigned char *s;
+
+	/* Bytes from `from` on are still as received. */
+	for (s = from; s < r->end && *s != '"'; s++)
+		if (*s == '\\' && ++s == r->end)
+			break;
 	if (s >= r->end) {
 		r->p = r->end;
 		return fail(r, "JSON ends early");
 	}
-	raw = (size_t)(s - q);
-	buf = cg__arena_alloc(r->arena, raw + 1, r->hint);
-	if (buf == NULL) {
-		r->oom = 1;
-		return -1;
-	}
-	o = buf;
-	while (q < s) {
-		unsigned c = *q;
-		if (c == '\\') {
-			unsigned cp, lo;
-			q++;
-			switch (*q) {
-			case '"':
-				*o++ = '"';
-				q++;
-				continue;
-			case '\\':
-				*o++ = '\\';
-				q++;
-				continue;
-			case '/':
-				*o++ = '/';
-				q++;
-				continue;
-			case 'b':
-				*o++ = '\b';
-				q++;
-				continue;
-			case 'f':
-				*o++ = '\f';
-				q++;
-				continue;
-			case 'n':
-				*o++ = '\n';
-				q++;
-				continue;
-			case 'r':
-				*o++ = '\r';
-				q++;
-				continue;
-			case 't':
-				*o++ = '\t';
-				q++;
-				continue;
-			case 'u': break;
-			default: r->p = q; return fail(r, "invalid JSON");
-			}
-			if (s - q < 5 || hex4(q + 1, &cp) != 0) {
-				r->p = q;
-				return fail(r, "invalid JSON");
-			}
-			q += 5;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				/* A high surrogate must pair with a low one. */
-				if (s - q < 6 || q[0] != '\\' || q[1] != 'u' ||
-				    hex4(q + 2, &lo) != 0 || lo < 0xdc00 ||
-				    lo > 0xdfff) {
-					r->p = q;
-					return fail(r, "invalid JSON");
-				}
-				q += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				r->p = q;
-				return fail(r, "invalid JSON");
-			} else if (cp == 0) {
-				r->p = q;
-				return fail(r, "NUL character in a string");
-			}
-			o += put_utf8(o, cp);
-			continue;
-		}
-		if (c < 0x20) {
-			r->p = q;
-			return fail(r, "invalid JSON");
-		}
-		if (c < 0x80) {
-			*o++ = (unsigned char)c;
-			q++;
-		} else {
-			size_t n = utf8_seq(q, s);
-			if (n == 0) {
-				r->p = q;
-				return fail(r, "invalid UTF-8");
-			}
-			memcpy(o, q, n);
+	r->p = at;
+	return fail(r, why);
+}
+
+/*
+ * A string at r->p (which is '"'), unescaped in place: escapes only
+ * shrink, so the bytes are rewritten where they stand and the closing
+ * quote's position (or an earlier one) takes the terminating NUL.
+ */
+static int
+parse_string(struct rd *r, const char **out, size_t *outlen)
+{
+	unsigned char *open = r->p, *q = open + 1, *o, *end = r->end;
+	unsigned cp, lo;
+
+	/* Most strings are plain: find the quote and terminate there. */
+	while (q < end && str_class[*q] == 0)
+		q++;
+	for (o = q;;) {
+		if (q >= end)
+			return string_fault(r, end, end, "JSON ends early");
+		switch (str_class[*q]) {
+		case 0: *o++ = *q++; continue;
+		case 1:
+			*o = '\0';
+			*out = (const char *)open + 1;
+			*outlen = (size_t)(o - open - 1);
+			r->p = q + 1;
+			return 0;
+		case 3: return string_fault(r, q, q, "invalid JSON");
+		case 4: {
+			size_t n = utf8_seq(q, end);
+			if (n == 0)
+				return string_fault(r, q, q, "invalid UTF-8");
+			memmove(o, q, n);
 			o += n;
 			q += n;
+			continue;
 		}
+		default: break; /* '\\' */
+		}
+		if (++q == end)
+			return string_fault(r, end, end, "JSON ends early");
+		switch (*q) {
+		case '"':
+			*o++ = '"';
+			q++;
+			continue;
+		case '\\':
+			*o++ = '\\';
+			q++;
+			continue;
+		case '/':
+			*o++ = '/';
+			q++;
+			continue;
+		case 'b':
+			*o++ = '\b';
+			q++;
+			continue;
+		case 'f':
+			*o++ = '\f';
+			q++;
+			continue;
+		case 'n':
+			*o++ = '\n';
+			q++;
+			continue;
+		case 'r':
+			*o++ = '\r';
+			q++;
+			continue;
+		case 't':
+			*o++ = '\t';
+			q++;
+			continue;
+		case 'u': break;
+		default: return string_fault(r, q + 1, q, "invalid JSON");
+		}
+		if (end - q < 5 || hex4(q + 1, &cp) != 0)
+			return string_fault(r, q + 1, q, "invalid JSON");
+		q += 5;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			/* A high surrogate must pair with a low one. */
+			if (end - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+			    hex4(q + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+				return string_fault(r, q, q, "invalid JSON");
+			q += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+			return string_fault(r, q, q, "invalid JSON");
+		} else if (cp == 0) {
+			return string_fault(
+			    r, q, q, "NUL character in a string");
+		}
+		o += put_utf8(o, cp);
 	}
-	*o = '\0';
-	*out = (const char *)buf;
-	*outlen = (size_t)(o - buf);
-	r->p = s + 1;
-	return 0;
 }
 
 static int
 parse_number(struct rd *r, struct cg_jnode *n)
 {
-	const unsigned char *q = r->p, *b = q;
+	unsigned char *q = r->p, *b = q;
 	char small[64], *copy;
+	uint64_t v = 0;
+	int integer = 1;
 	size_t len;
 	double d;
 
@@ -353,13 +372,15 @@ parse_number(struct rd *r, struct cg_jnode *n)
 	if (*q == '0') {
 		q++;
 	} else if (*q >= '1' && *q <= '9') {
+		/* v wraps on long numbers; it is used up to 15 digits only. */
 		while (q < r->end && *q >= '0' && *q <= '9')
-			q++;
+			v = v * 10 + (unsigned)(*q++ - '0');
 	} else {
 		r->p = q;
 		return fail(r, "invalid JSON");
 	}
 	if (q < r->end && *q == '.') {
+		integer = 0;
 		q++;
 		if (q == r->end || *q < '0' || *q > '9') {
 			r->p = q;
@@ -369,6 +390,7 @@ parse_number(struct rd *r, struct cg_jnode *n)
 			q++;
 	}
 	if (q < r->end && (*q == 'e' || *q == 'E')) {
+		integer = 0;
 		q++;
 		if (q < r->end && (*q == '+' || *q == '-'))
 			q++;
@@ -380,6 +402,14 @@ parse_number(struct rd *r, struct cg_jnode *n)
 			q++;
 	}
 	len = (size_t)(q - b);
+	if (integer && len - (*b == '-') <= 15) {
+		/* Below 10^15 < 2^53: exact as a double, the value strtod
+		 * reads (and -0 stays negative zero). */
+		d = (double)v;
+		n->u.num = *b == '-' ? -d : d;
+		r->p = q;
+		return 0;
+	}
 	/* strtod needs a terminated copy; a number is short unless an
 	 * attacker makes it long. */
 	copy = len < sizeof(small) ? small : cg__malloc(len + 1);
@@ -427,7 +457,10 @@ has_duplicates(struct rd *r, const struct cg_jnode **kids, size_t n)
 	if (n <= 16) {
 		for (i = 0; i < n; i++)
 			for (j = i + 1; j < n; j++)
-				if (key_cmp(&kids[i], &kids[j]) == 0) {
+				if (kids[i]->keylen == kids[j]->keylen &&
+				    (kids[i]->keylen == 0 ||
+				        kids[i]->key[0] == kids[j]->key[0]) &&
+				    key_cmp(&kids[i], &kids[j]) == 0) {
 					r->p = r->start + kids[j]->off;
 					return 1;
 				}
@@ -615,7 +648,7 @@ parse_value(struct rd *r, struct cg_jnode *n, int depth)
 }
 
 cg_code
-cg__jnode_parse(const char *p, size_t len, int max_depth,
+cg__jnode_parse_inplace(char *p, size_t len, int max_depth,
     struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
     char *why, size_t whysz)
 {
@@ -625,7 +658,7 @@ cg__jnode_parse(const char *p, size_t len, int max_depth,
 	*out = NULL;
 	*bad_offset = CG_NO_OFFSET;
 	memset(&r, 0, sizeof(r));
-	r.p = r.start = (const unsigned char *)p;
+	r.p = r.start = (unsigned char *)p;
 	r.end = r.p + len;
 	r.arena = arena;
 	/* One block holds a typical token: nodes are ~48 bytes for every
@@ -662,4 +695,21 @@ cg__jnode_parse(const char *p, size_t len, int max_depth,
 	}
 	*out = root;
 	return CG_OK;
+}
+
+cg_code
+cg__jnode_parse(const char *p, size_t len, int max_depth,
+    struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
+    char *why, size_t whysz)
+{
+	char *copy;
+
+	*out = NULL;
+	*bad_offset = CG_NO_OFFSET;
+	if (len == SIZE_MAX ||
+	    (copy = cg__arena_alloc(arena, len + 1, len * 9 + 512)) == NULL)
+		return CG_ERR_NOMEM;
+	memcpy(copy, p, len);
+	return cg__jnode_parse_inplace(
+	    copy, len, max_depth, arena, out, bad_offset, why, whysz);
 }

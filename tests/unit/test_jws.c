@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "cgtest.h"
 #include "internal.h"
@@ -117,12 +118,79 @@ test_sha256_lazy_and_shared(void **state)
 	cgt_key_free(&k);
 }
 
+/* HMAC with every key length class of RFC 2104 (shorter than, equal to
+ * and longer than the digest's block, which is hashed first) agrees with
+ * OpenSSL's own HMAC, and a tag from a key one byte different fails. */
+static void
+test_hmac_key_lengths(void **state)
+{
+	static const char *const mds[] = {"SHA256", "SHA384", "SHA512"};
+	static const size_t lens[] = {64, 65, 127, 128, 129, 200, 1024};
+	size_t a, l;
+
+	(void)state;
+	for (a = 0; a < 3; a++) {
+		for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			unsigned char key[1024], tag[64];
+			size_t taglen = 0, i;
+			char *hdr, *body, *input, *k64, *jwk, *tok, *sig;
+			struct cg_keyset *ks;
+			struct cg_token *t;
+			struct cg_error err;
+			cg_code want;
+			int bad;
+
+			for (i = 0; i < lens[l]; i++)
+				key[i] = (unsigned char)(i * 7 + a + l);
+			hdr = cgt_fmt(
+			    "{\"alg\":\"HS%zu\",\"kid\":\"k\"}", 256 + 128 * a);
+			body = cgt_b64(payload, strlen(payload));
+			k64 = cgt_b64(hdr, strlen(hdr));
+			input = cgt_fmt("%s.%s", k64, body);
+			free(k64);
+			for (bad = 0; bad < 2; bad++) {
+				key[0] ^= (unsigned char)bad;
+				assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL,
+				    mds[a], NULL, key, lens[l],
+				    (const unsigned char *)input, strlen(input),
+				    tag, sizeof(tag), &taglen));
+				key[0] ^= (unsigned char)bad;
+				sig = cgt_b64(tag, taglen);
+				tok = cgt_fmt("%s.%s", input, sig);
+				k64 = cgt_b64(key, lens[l]);
+				jwk = cgt_fmt("{\"kty\":\"oct\",\"kid\":\"k\","
+				              "\"k\":\"%s\"}",
+				    k64);
+				ks = cgt_keyset((const char *const *)&jwk, 1);
+				assert_int_equal(cg_keyset_count(ks), 1);
+				assert_int_equal(cg_token_parse(tok,
+				                     strlen(tok), 0, &t, &err),
+				    CG_OK);
+				want = bad ? CG_ERR_SIGNATURE : CG_OK;
+				assert_int_equal(cg_token_verify(t, ks,
+				                     CG_ALG_ALL, NULL, &err),
+				    want);
+				cg_token_free(t);
+				cg_keyset_free(ks);
+				free(jwk);
+				free(k64);
+				free(tok);
+				free(sig);
+			}
+			free(input);
+			free(body);
+			free(hdr);
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip_all_algs),
 	    cmocka_unit_test(test_sha256_lazy_and_shared),
+	    cmocka_unit_test(test_hmac_key_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
