@@ -703,6 +703,41 @@ threads_table(struct alg_bench *v, size_t n, const struct bench_opts *o)
 	}
 }
 
+/*
+ * BENCH_PROFILE=parse|decide|cached: nothing but that path on the first
+ * algorithm for --seconds, for a sampling profiler (perf record) or
+ * callgrind; prints the calls made.
+ */
+static int
+profile_loop(struct alg_bench *b, const char *what, const struct bench_opts *o)
+{
+	int (*fn)(void *) = strcmp(what, "parse") == 0    ? op_cg_parse_verify
+	                    : strcmp(what, "decide") == 0 ? op_cg_decide
+	                    : strcmp(what, "cached") == 0 ? op_cg_decide_cached
+	                                                  : NULL;
+	struct timespec t0, t1;
+	unsigned long calls = 0;
+	double spent = 0;
+
+	if (fn == NULL) {
+		fprintf(stderr, "BENCH_PROFILE: parse, decide or cached\n");
+		return 2;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (spent < o->seconds) {
+		for (int i = 0; i < 1000; i++)
+			if (fn(b) != 0)
+				return 1;
+		calls += 1000;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		spent = (double)(t1.tv_sec - t0.tv_sec) +
+		        (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	}
+	printf("%s %s: %lu calls, %.0f/s\n", b->c.name, what, calls,
+	    (double)calls / spent);
+	return 0;
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 int
@@ -756,6 +791,10 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		printf(" %s %zu", v[i].c.name, v[i].c.token_len);
 	printf("\n\n");
+	if (getenv("BENCH_PROFILE") != NULL) {
+		rc = profile_loop(&v[0], getenv("BENCH_PROFILE"), &o);
+		goto out;
+	}
 	if (o.threads > 0) {
 		threads_table(v, n, &o);
 		rc = 0;
@@ -763,7 +802,8 @@ main(int argc, char **argv)
 	}
 	printf("Verifications/s (single thread; the cells of a row measured "
 	       "in interleaved rounds).\n(a) raw OpenSSL: best = "
-	       "prepared context copied\n(HMAC: dup'd; Ed25519: re-initialised),"
+	       "prepared context copied\n(HMAC: pad states copied; Ed25519: "
+	       "re-initialised),"
 	       " new+copy = EVP_MD_CTX_new + copy + free,\nnaive = new context "
 	       "+ DigestVerifyInit per call. (b) cg_token_verify on a parsed "
 	       "token,\n(c) cg_token_parse + verify + free, (d) cg_decide + "

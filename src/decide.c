@@ -656,29 +656,64 @@ append_unique(
 	return 0;
 }
 
+/*
+ * 1 when s[0..len) matches the rule's pattern (or it has none), 0 when
+ * not, -1 when out of memory. regexec needs a NUL-terminated value: when
+ * s is a part of a longer string, it gets a copy.
+ */
 static int
-matches(const struct cg_claim_rule *r, const char *s)
+matches(
+    const struct cg_claim_rule *r, const char *s, size_t len, int terminated)
 {
+	char small[256], *copy;
 	int m;
 
 	if (!r->has_pattern)
 		return 1;
-	if (r->fast != NULL &&
-	    (m = cg__fastpat_match(r->fast, s, strlen(s))) >= 0)
+	if (r->fast != NULL && (m = cg__fastpat_match(r->fast, s, len)) >= 0)
 		return m;
-	return regexec(&r->re, s, 0, NULL, 0) == 0;
+	if (terminated)
+		return regexec(&r->re, s, 0, NULL, 0) == 0;
+	copy = len < sizeof(small) ? small : cg__malloc(len + 1);
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	m = regexec(&r->re, copy, 0, NULL, 0) == 0;
+	if (copy != small)
+		free(copy);
+	return m;
 }
 
-/* The mapped value of s, or NULL when unmapped. */
-static const char *
-map_value(const struct cg_claim_rule *r, const char *s)
+/* The map entry for s[0..len), or NULL when unmapped. */
+static const struct cg_map_entry *
+map_entry(const struct cg_claim_rule *r, const char *s, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < r->nmap; i++)
-		if (strcmp(r->map[i].from, s) == 0)
-			return r->map[i].to;
+		if (r->map[i].from_len == len &&
+		    memcmp(r->map[i].from, s, len) == 0)
+			return &r->map[i];
 	return NULL;
+}
+
+/* One string value (whole or a split part) through the pattern and the
+ * map, appended to *t. 0 done (kept or dropped), -1 out of memory. */
+static int
+take_string(struct ctx *c, const struct cg_claim_rule *r, struct tclaim *t,
+    const char *s, size_t len, int terminated)
+{
+	const struct cg_map_entry *e;
+	int m = matches(r, s, len, terminated);
+
+	if (m <= 0)
+		return m;
+	if (!r->has_map)
+		return append_unique(c, t, s, len, 0);
+	if ((e = map_entry(r, s, len)) == NULL)
+		return 0;
+	return append_unique(c, t, e->to, e->to_len, 1);
 }
 
 /* Items for at most n values. */
@@ -708,18 +743,16 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		return 0; /* absent */
 	if (cg_json_string(v, &s, &len) == CG_OK && r->split == CG_SPLIT_NONE) {
 		/* A scalar string: pattern, then map. */
-		if (!matches(r, s))
-			return 0;
 		if (!r->has_map) {
-			t->v = v;
-			return 1;
+			int m = matches(r, s, len, 1);
+			if (m > 0)
+				t->v = v;
+			return m;
 		}
-		if ((s = map_value(r, s)) == NULL)
-			return 0;
 		if (items_alloc(c, t, 1) != 0 ||
-		    append_unique(c, t, s, strlen(s), 1) != 0)
+		    take_string(c, r, t, s, len, 1) != 0)
 			return -1;
-		return 1;
+		return t->n > 0;
 	}
 	if (cg_json_typeof(v) != CG_JSON_STRING &&
 	    cg_json_typeof(v) != CG_JSON_ARRAY) {
@@ -735,44 +768,17 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		/* split: a space- (or comma-) separated list, empty parts
 		 * dropped, duplicates dropped. */
 		char sep = r->split == CG_SPLIT_COMMA ? ',' : ' ';
-		size_t start = 0;
+		const char *p = s, *stop = s + len, *q;
 		for (i = 0, n = 1; i < len; i++)
 			n += s[i] == sep;
 		if (items_alloc(c, t, n) != 0)
 			return -1;
-		for (i = 0; i <= len; i++) {
-			const char *p = s + start, *m;
-			char small[256], *part;
-			size_t plen = i - start;
-			int bad;
-			if (i < len && s[i] != sep)
-				continue;
-			start = i + 1;
-			if (plen == 0)
-				continue;
-			if (!transform) {
-				if (append_unique(c, t, p, plen, 0) != 0)
-					return -1;
-				continue;
-			}
-			/* A part needs its own NUL for regexec and the map;
-			 * a long one gets a heap copy. */
-			part =
-			    plen < sizeof(small) ? small : cg__malloc(plen + 1);
-			if (part == NULL)
-				return -1;
-			memcpy(part, p, plen);
-			part[plen] = '\0';
-			m = !matches(r, part) ? NULL
-			    : r->has_map      ? map_value(r, part)
-			                      : part;
-			bad = m != NULL &&
-			      (m == part ? append_unique(c, t, p, plen, 0)
-			                 : append_unique(
-			                       c, t, m, strlen(m), 1)) != 0;
-			if (part != small)
-				free(part);
-			if (bad)
+		for (; p <= stop; p = q + 1) {
+			q = memchr(p, sep, (size_t)(stop - p));
+			if (q == NULL)
+				q = stop;
+			if (q > p && take_string(c, r, t, p, (size_t)(q - p),
+			                 q == stop) != 0)
 				return -1;
 		}
 	} else {
@@ -782,13 +788,7 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		for (i = 0; i < n; i++) {
 			const struct cg_json *e = cg_json_array_get(v, i);
 			if (cg_json_string(e, &s, &len) == CG_OK) {
-				const char *m;
-				if (!matches(r, s))
-					continue;
-				m = r->has_map ? map_value(r, s) : s;
-				if (m != NULL &&
-				    append_unique(c, t, m,
-				        m == s ? len : strlen(m), m != s) != 0)
+				if (take_string(c, r, t, s, len, 1) != 0)
 					return -1;
 			} else if (!transform &&
 			           cg_json_typeof(e) != CG_JSON_NULL) {
@@ -855,7 +855,7 @@ build_claims(struct ctx *c, int *oom)
 		}
 		/* The name is the policy's: the decision keeps a copy. */
 		d->tc[d->ntc].name = cg__arena_strndup(
-		    &d->arena, r->name, strlen(r->name), ARENA_HINT);
+		    &d->arena, r->name, r->name_len, ARENA_HINT);
 		if (d->tc[d->ntc].name == NULL) {
 			*oom = 1;
 			return CG_REASON_OK;
@@ -974,8 +974,7 @@ typ_allowed(const struct cg_issuer *is, const struct cg_token *t)
 
 	if (is->types.n == 0)
 		return 1;
-	if (cg_json_string(cg_json_object_get(cg_token_header(t), "typ"), &typ,
-	        &len) != CG_OK)
+	if (cg_json_string(cg__token_typ(t), &typ, &len) != CG_OK)
 		return 0;
 	if (cg__typ_normalise(typ, len, norm, sizeof(norm)) != 0)
 		return 0;
@@ -1308,7 +1307,7 @@ run(struct ctx *c, const char *token, size_t len, int *oom)
 		*oom = 1;
 		return CG_REASON_OK;
 	}
-	if (cg_json_object_get(cg_token_header(c->tok), "crit") != NULL)
+	if (cg__token_has_crit(c->tok))
 		return deny(c, CG_REASON_CRIT_UNSUPPORTED,
 		    "header has crit; no extension is supported");
 	if ((r = select_issuer(c)) != CG_REASON_OK ||

@@ -246,6 +246,9 @@ enum cg_reg {
 };
 /* cg_token_claim(t, <the name of r>), without the lookup. */
 const struct cg_json *cg__token_reg(const struct cg_token *t, enum cg_reg r);
+/* The header's typ (any JSON type), or NULL; 1 when it has crit. */
+const struct cg_json *cg__token_typ(const struct cg_token *t);
+int cg__token_has_crit(const struct cg_token *t);
 /* One more holder of t (released with cg_token_free()); thread-safe. */
 struct cg_token *cg__token_ref(const struct cg_token *t);
 /* Bytes the parsed token occupies (struct, copy, signature, arena). */

@@ -455,15 +455,25 @@ has_duplicates(struct rd *r, const struct cg_jnode **kids, size_t n)
 
 	/* On a duplicate, r->p points at the later of the two members. */
 	if (n <= 16) {
-		for (i = 0; i < n; i++)
-			for (j = i + 1; j < n; j++)
-				if (kids[i]->keylen == kids[j]->keylen &&
-				    (kids[i]->keylen == 0 ||
-				        kids[i]->key[0] == kids[j]->key[0]) &&
-				    key_cmp(&kids[i], &kids[j]) == 0) {
-					r->p = r->start + kids[j]->off;
-					return 1;
-				}
+		/* A 64-bit filter on (length, first and last byte): a member
+		 * is compared with the earlier ones only when its bit is
+		 * already set, which typical claim names rarely share. */
+		uint64_t seen = 0, bit;
+		for (j = 0; j < n; j++) {
+			const struct cg_jnode *k = kids[j];
+			unsigned h = (unsigned)k->keylen * 7;
+			if (k->keylen > 0)
+				h += (unsigned char)k->key[0] * 3u +
+				     (unsigned char)k->key[k->keylen - 1];
+			bit = (uint64_t)1 << (h & 63);
+			if (seen & bit)
+				for (i = 0; i < j; i++)
+					if (key_cmp(&kids[i], &kids[j]) == 0) {
+						r->p = r->start + k->off;
+						return 1;
+					}
+			seen |= bit;
+		}
 		return 0;
 	}
 	sorted = cg__arena_alloc(r->arena, n * sizeof(*sorted), r->hint);

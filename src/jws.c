@@ -35,6 +35,8 @@ struct cg_token {
 	cg_alg alg;
 	const char *alg_name; /* borrowed from header */
 	const char *kid;      /* borrowed from header, or NULL */
+	const struct cg_json *typ; /* header member, or NULL */
+	int crit;                  /* the header has crit */
 	atomic_int sha_state; /* SHA_NONE, _BUSY, _DONE or _FAILED */
 	char sha256[65];      /* valid once sha_state is SHA_DONE */
 	const struct cg_json *reg[CG_REG_N_]; /* see cg__token_reg */
@@ -153,33 +155,44 @@ parse_json_segment(const char *tok, size_t start, size_t end, int seg,
 	return CG_OK;
 }
 
-/* RFC 7515 4.1: the parameters claimgate reads must be strings. */
+/* RFC 7515 4.1: the parameters claimgate reads must be strings. One pass
+ * over the header's members (names are unique). */
 static cg_code
 check_header(struct cg_token *t, struct cg_error *err)
 {
+	const struct cg_jnode *h = (const void *)t->header, *alg = NULL;
+	const struct cg_jnode *str[3] = {NULL, NULL, NULL}; /* kid typ cty */
 	static const char *const strs[] = {"kid", "typ", "cty"};
-	const struct cg_json *v;
-	size_t i, len;
+	size_t i, j;
 
-	if (cg__json_has_null_member(t->header))
-		return cg__err(
-		    err, CG_ERR_JSON, 0, "header: a parameter is null");
-	v = cg_json_object_get(t->header, "alg");
-	if (v == NULL)
+	for (i = 0; i < h->n; i++) {
+		const struct cg_jnode *k = h->u.kids[i];
+		if (k->type == CG_JSON_NULL)
+			return cg__err(
+			    err, CG_ERR_JSON, 0, "header: a parameter is null");
+		if (k->keylen == 4 && strcmp(k->key, "crit") == 0)
+			t->crit = 1;
+		if (k->keylen != 3)
+			continue;
+		if (strcmp(k->key, "alg") == 0)
+			alg = k;
+		for (j = 0; j < 3; j++)
+			if (strcmp(k->key, strs[j]) == 0)
+				str[j] = k;
+	}
+	if (alg == NULL)
 		return cg__err(err, CG_ERR_JSON, 0, "header: \"alg\" missing");
-	if (cg_json_string(v, &t->alg_name, &len) != CG_OK)
+	if (alg->type != CG_JSON_STRING)
 		return cg__err(
 		    err, CG_ERR_JSON, 0, "header: \"alg\" is not a string");
-	t->alg = cg_alg_from_name(t->alg_name, len);
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		v = cg_json_object_get(t->header, strs[i]);
-		if (v != NULL && cg_json_typeof(v) != CG_JSON_STRING)
+	for (j = 0; j < 3; j++)
+		if (str[j] != NULL && str[j]->type != CG_JSON_STRING)
 			return cg__err(err, CG_ERR_JSON, 0,
-			    "header: \"%s\" is not a string", strs[i]);
-	}
-	v = cg_json_object_get(t->header, "kid");
-	if (v != NULL)
-		(void)cg_json_string(v, &t->kid, NULL);
+			    "header: \"%s\" is not a string", strs[j]);
+	t->alg_name = alg->u.str;
+	t->alg = cg_alg_from_name(t->alg_name, alg->n);
+	t->kid = str[0] != NULL ? str[0]->u.str : NULL;
+	t->typ = (const struct cg_json *)(const void *)str[1];
 	return CG_OK;
 }
 
@@ -391,6 +404,18 @@ const struct cg_json *
 cg__token_reg(const struct cg_token *t, enum cg_reg r)
 {
 	return t->reg[r];
+}
+
+const struct cg_json *
+cg__token_typ(const struct cg_token *t)
+{
+	return t->typ;
+}
+
+int
+cg__token_has_crit(const struct cg_token *t)
+{
+	return t->crit;
 }
 
 const char *

@@ -234,6 +234,19 @@ cg__fastpat_match(const struct cg_fastpat *f, const char *s, size_t len)
 
 	if (len > MAX_VALUE)
 		return -1;
+	if (f->n == 1) {
+		/* One atom ("[a-z0-9-]{1,64}"): the length in bounds and
+		 * every byte in the class. */
+		const struct atom *a = &f->a[0];
+		int all = 1;
+		for (i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c - 1u > 126u)
+				return -1; /* NUL or not ASCII */
+			all &= accepts(a, c);
+		}
+		return all && len >= a->min && len <= a->max;
+	}
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] - 1u > 126u)
 			return -1; /* NUL or not ASCII */

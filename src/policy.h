@@ -48,10 +48,12 @@ enum cg_split { CG_SPLIT_NONE = 0, CG_SPLIT_SPACE, CG_SPLIT_COMMA };
 struct cg_map_entry {
 	char *from;
 	char *to;
+	size_t from_len, to_len;
 };
 
 struct cg_claim_rule {
 	char *name;		/* the trusted claim's name (output key) */
+	size_t name_len;
 	char *claim;		/* token claim it reads (default: name) */
 	size_t *from;		/* issuer indices; NULL/0 = any accepted */
 	size_t nfrom;

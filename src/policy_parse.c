@@ -1522,6 +1522,8 @@ parse_value_map(struct pctx *c, const struct ynode *v,
 			rc = dup_str(c, YVAL(v, i), "map", &r->map[i].to);
 		if (rc != CG_OK)
 			return rc;
+		r->map[i].from_len = strlen(r->map[i].from);
+		r->map[i].to_len = strlen(r->map[i].to);
 	}
 	return CG_OK;
 }
@@ -1543,6 +1545,7 @@ parse_claim_rule(struct pctx *c, const struct ynode *k, const struct ynode *v,
 	rc = dup_str(c, k, NULL, &r->name);
 	if (rc != CG_OK)
 		return rc;
+	r->name_len = strlen(r->name);
 	if (v->kind != YN_MAP)
 		return fail(c, v, NULL, "expected a mapping (use {} for the "
 		    "defaults), not %s", type_name(v));
