@@ -78,13 +78,13 @@ cg__b64url_decode(const char *in, size_t len, unsigned char *out,
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i, o = 0, full = len - len % 4;
-	uint32_t v;
-
-	uint32_t acc = 0;
+	uint32_t v, acc = 0;
 
 	*outlen = 0;
 	*bad = CG_NO_OFFSET;
-	for (i = 0; i < full; i += 4) {
+	i = cg__b64url_decode_wide(p, full, out);
+	o = i / 4 * 3;
+	for (; i < full; i += 4) {
 		v = sh18[p[i]] | sh12[p[i + 1]] | sh6[p[i + 2]] | sh0[p[i + 3]];
 		acc |= v;
 		out[o] = (unsigned char)(v >> 16);

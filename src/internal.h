@@ -58,6 +58,12 @@ size_t cg__b64url_decoded_len(size_t len);
  * first offending byte. Returns CG_OK or CG_ERR_BASE64. */
 cg_code cg__b64url_decode(const char *in, size_t len, unsigned char *out,
     size_t *outlen, size_t *bad);
+/* The leading whole 32-character groups of in[0..len) that are all in the
+ * alphabet, decoded 24 bytes per group into out with AVX2 when the CPU has
+ * it (b64url_avx2.c). Returns the characters consumed: a multiple of 32,
+ * 0 without AVX2. */
+size_t cg__b64url_decode_wide(
+    const unsigned char *in, size_t len, unsigned char *out);
 
 /* Encodes without padding; `out` has room for 4 * ceil(len / 3) + 1 bytes.
  * NUL-terminates and returns the encoded length. */

@@ -58,6 +58,15 @@ void *cg__arena_alloc(struct cg_arena **a, size_t n, size_t hint);
 
 void cg__arena_free(struct cg_arena *a);
 
+/* An arena whose first block is mem[0..size) (aligned like malloc's
+ * memory), owned by the caller: cg__arena_free frees only the blocks
+ * added after it, and cg__arena_footprint counts only those. NULL when
+ * size cannot hold the block's header. */
+struct cg_arena *cg__arena_in(void *mem, size_t size);
+
+/* Bytes of a block's header (so callers can size a block for cg__arena_in). */
+size_t cg__arena_overhead(void);
+
 /* A NUL-terminated copy of s[0..n) in the arena, or NULL. */
 char *cg__arena_strndup(
     struct cg_arena **a, const char *s, size_t n, size_t hint);

@@ -279,15 +279,15 @@ const struct cg_json *
 cg_json_object_get(const struct cg_json *v, const char *name)
 {
 	if (cg__is_jnode(v)) {
-		size_t i, nl;
+		size_t i;
 		if (N(v)->type != CG_JSON_OBJECT || name == NULL)
 			return NULL;
-		nl = strlen(name);
-		/* Claims sets are small; a linear scan beats hashing. */
+		/* Claims sets are small; a linear scan beats hashing. Member
+		 * names hold no NUL (the reader refuses U+0000), so strcmp
+		 * compares them whole. */
 		for (i = 0; i < N(v)->n; i++) {
 			const struct cg_jnode *k = N(v)->u.kids[i];
-			if (k->keylen == nl && k->key[0] == name[0] &&
-			    memcmp(k->key, name, nl) == 0)
+			if (k->key[0] == name[0] && strcmp(k->key, name) == 0)
 				return (const struct cg_json *)(const void *)k;
 		}
 		return NULL;

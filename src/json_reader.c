@@ -32,9 +32,30 @@
 struct cg_arena {
 	struct cg_arena *next;
 	size_t used, cap;
+	int borrowed; /* memory of the caller's (cg__arena_in): not freed */
 	/* data follows, aligned for doubles and pointers */
 	max_align_t data[];
 };
+
+struct cg_arena *
+cg__arena_in(void *mem, size_t size)
+{
+	struct cg_arena *a = mem;
+
+	if (size < sizeof(*a))
+		return NULL;
+	a->next = NULL;
+	a->used = 0;
+	a->cap = size - sizeof(*a);
+	a->borrowed = 1;
+	return a;
+}
+
+size_t
+cg__arena_overhead(void)
+{
+	return sizeof(struct cg_arena);
+}
 
 void *
 cg__arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
@@ -56,6 +77,7 @@ cg__arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
 		a->next = *ap;
 		a->used = 0;
 		a->cap = cap;
+		a->borrowed = 0;
 		*ap = a;
 	}
 	p = (char *)a->data + a->used;
@@ -81,7 +103,8 @@ cg__arena_footprint(const struct cg_arena *a)
 	size_t n = 0;
 
 	for (; a != NULL; a = a->next)
-		n += sizeof(*a) + a->cap;
+		if (!a->borrowed)
+			n += sizeof(*a) + a->cap;
 	return n;
 }
 
@@ -90,7 +113,8 @@ cg__arena_free(struct cg_arena *a)
 {
 	while (a != NULL) {
 		struct cg_arena *next = a->next;
-		free(a);
+		if (!a->borrowed)
+			free(a);
 		a = next;
 	}
 }
@@ -261,6 +285,37 @@ string_fault(
 }
 
 /*
+ * Bytes from q that str_class marks 0, eight at a time: a byte is flagged
+ * when below 0x20, equal to '"' or '\\', or above 0x7f. The lowest flag
+ * of each test is exact (a borrow only runs upwards from a true match),
+ * so the first flagged byte is the first one the slow loop must see.
+ */
+static const unsigned char *
+plain_run(const unsigned char *q, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&    \
+    (defined(__GNUC__) || defined(__clang__))
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+
+	while (end - q >= 8) {
+		uint64_t w, qt, bs, m;
+		memcpy(&w, q, 8);
+		qt = w ^ (ones * '"');
+		bs = w ^ (ones * '\\');
+		m = ((w - ones * 0x20) & ~w) | ((qt - ones) & ~qt) |
+		    ((bs - ones) & ~bs) | w;
+		m &= high;
+		if (m != 0)
+			return q + (__builtin_ctzll(m) >> 3);
+		q += 8;
+	}
+#endif
+	while (q < end && str_class[*q] == 0)
+		q++;
+	return q;
+}
+
+/*
  * A string at r->p (which is '"'), unescaped in place: escapes only
  * shrink, so the bytes are rewritten where they stand and the closing
  * quote's position (or an earlier one) takes the terminating NUL.
@@ -272,8 +327,7 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 	unsigned cp, lo;
 
 	/* Most strings are plain: find the quote and terminate there. */
-	while (q < end && str_class[*q] == 0)
-		q++;
+	q = (unsigned char *)(uintptr_t)plain_run(q, end);
 	for (o = q;;) {
 		if (q >= end)
 			return string_fault(r, end, end, "JSON ends early");

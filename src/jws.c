@@ -30,6 +30,7 @@ struct cg_token {
 	unsigned char *sig;
 	size_t sig_len;
 	struct cg_arena *arena; /* header and claims nodes */
+	size_t block;           /* bytes of its first block, in this one */
 	const struct cg_json *header;
 	const struct cg_json *claims;
 	cg_alg alg;
@@ -65,7 +66,7 @@ cg__token_ref(const struct cg_token *t)
 size_t
 cg__token_footprint(const struct cg_token *t)
 {
-	return sizeof(*t) + t->len + 1 + t->sig_len +
+	return sizeof(*t) + t->block + t->len + 1 + t->sig_len +
 	       cg__arena_footprint(t->arena);
 }
 
@@ -224,7 +225,7 @@ cg_code
 cg_token_parse(const char *tok, size_t len, size_t max_len,
     struct cg_token **out, struct cg_error *err)
 {
-	size_t dots[2], ndots = 0, i, siglen;
+	size_t dots[2], ndots = 0, i, siglen, head, block;
 	struct cg_token *t = NULL;
 	cg_code rc;
 
@@ -278,23 +279,32 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	siglen = cg__b64url_decoded_len(len - dots[1] - 1);
 	if (siglen == (size_t)-1)
 		siglen = 0; /* decode_segment reports it */
-	if ((t = cg__malloc(sizeof(*t) + len + 1 + siglen)) == NULL) {
+	/* One allocation: the struct, the first arena block, the token's
+	 * bytes and the decoded signature. The block is sized for the
+	 * decoded header and payload plus their nodes (about 48 bytes per
+	 * JSON value, strings stay where they were decoded): typical access
+	 * tokens need no second block, which matters for the bytes a cached
+	 * token holds. max_len bounds every size here. */
+	head = (sizeof(*t) + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	       sizeof(max_align_t);
+	block = cg__arena_overhead() + dots[1] * 6 + 768;
+	block = (block + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	        sizeof(max_align_t);
+	if ((t = cg__malloc(head + block + len + 1 + siglen)) == NULL) {
 		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 		goto out;
 	}
 	memset(t, 0, sizeof(*t)); /* the bytes after it are all written */
 	atomic_init(&t->refs, 1);
 	atomic_init(&t->sha_state, SHA_NONE);
-	t->raw = (char *)(t + 1);
+	t->arena = cg__arena_in((char *)t + head, block);
+	t->block = block;
+	t->raw = (char *)t + head + block;
 	memcpy(t->raw, tok, len);
 	t->raw[len] = '\0';
 	t->sig = (unsigned char *)t->raw + len + 1;
 	t->len = len;
 	t->signing_len = dots[1];
-	/* The first arena block is sized for the decoded header and
-	 * payload plus their nodes (about 48 bytes per JSON value): one
-	 * block for typical access tokens, which matters for the bytes a
-	 * cached token holds. The signature is not in the arena. */
 	rc = parse_json_segment(
 	    tok, 0, dots[0], 0, dots[1] * 6 + 768, &t->arena, &t->header, err);
 	if (rc != CG_OK)
