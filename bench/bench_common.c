@@ -17,7 +17,7 @@
 #include "bench_common.h"
 #include "key.h"
 
-#define MAX_RUNS 15
+#define MAX_RUNS 31
 
 /* Set once by bench_opts_parse(), before any thread starts. */
 static clockid_t bench_clock = CLOCK_MONOTONIC;
@@ -222,7 +222,7 @@ bench_rate(bench_fn fn, void *arg, const struct bench_opts *o)
 
 void
 bench_rates(const bench_fn *fns, void *const *args, size_t n,
-    const struct bench_opts *o, double *out)
+    const struct bench_opts *o, double *out, double *paired)
 {
 	double r[BENCH_MAX_CELLS][MAX_RUNS];
 	unsigned long batch[BENCH_MAX_CELLS];
@@ -240,6 +240,15 @@ bench_rates(const bench_fn *fns, void *const *args, size_t n,
 			r[i][k] = batch[i] == 0 ? -1
 						: bench_run_once(fns[i], args[i],
 						      o->seconds, batch[i]);
+	/* Before the medians below, which sort each cell's runs. */
+	for (i = 0; paired != NULL && i < n && i < BENCH_MAX_CELLS; i++) {
+		double q[MAX_RUNS];
+		paired[i] = -1;
+		for (k = 0; k < o->runs && r[i][k] > 0 && r[0][k] > 0; k++)
+			q[k] = r[i][k] / r[0][k];
+		if (batch[i] != 0 && k == o->runs)
+			paired[i] = median(q, o->runs);
+	}
 	for (i = 0; i < n && i < BENCH_MAX_CELLS; i++) {
 		for (k = 0; k < o->runs && r[i][k] >= 0; k++)
 			;

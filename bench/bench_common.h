@@ -51,10 +51,13 @@ double bench_rate(bench_fn fn, void *arg, const struct bench_opts *o);
  * interleaved rounds: each round runs every operation once, so a change
  * in the machine's load touches all of them alike and their ratios stay
  * fair. out[i] is the median over o->runs rounds, or negative when fns[i]
- * failed or is NULL. */
+ * failed or is NULL. When `paired` is not NULL, paired[i] is the median
+ * over the rounds of (rate of i / rate of operation 0) within each round:
+ * a ratio that a drift of the machine's speed between rounds (a VM's
+ * neighbours) moves much less than the ratio of the medians. */
 #define BENCH_MAX_CELLS 16
 void bench_rates(const bench_fn *fns, void *const *args, size_t n,
-    const struct bench_opts *o, double *out);
+    const struct bench_opts *o, double *out, double *paired);
 
 /* One run of `seconds`, batches of `batch` calls; ops/s, or -1. */
 double bench_run_once(bench_fn fn, void *arg, double seconds,

@@ -391,7 +391,7 @@ main(int argc, char **argv)
 				fns[k] = NULL;
 		}
 		/* Interleaved rounds: the columns share the load. */
-		bench_rates(fns, args, P_N, &o, v[i].rate);
+		bench_rates(fns, args, P_N, &o, v[i].rate, NULL);
 		print_row(&v[i]);
 	}
 	printf("\nRelative to (a), the raw OpenSSL primitive:\n\n| alg   |");

@@ -47,6 +47,7 @@ struct alg_bench {
 	unsigned char edpk[32];	/* Ed25519 public key, for libsodium */
 	double best, newcopy, naive, sodium;
 	double verify, parse_verify, decide, cached;
+	double pr[8]; /* per-round ratios to (a) best (bench_rates) */
 };
 
 /* ---- the operations ------------------------------------------------ */
@@ -297,7 +298,7 @@ measure(struct alg_bench *b, const struct bench_opts *o)
 	if (b->c.alg == CG_ALG_EDDSA)
 		fns[3] = op_sodium;
 #endif
-	bench_rates(fns, args, 8, o, r);
+	bench_rates(fns, args, 8, o, r, b->pr);
 	b->best = r[0];
 	b->newcopy = r[1];
 	b->naive = r[2];
@@ -364,6 +365,15 @@ print_tables(const struct alg_bench *v, size_t n)
 		    extra_us(b->parse_verify, b->best),
 		    extra_us(b->decide, b->best));
 	}
+	printf("\nThe same ratios paired: the median over the runs of each "
+	       "run's own ratio\n(cells of a run are seconds apart; runs "
+	       "are not), which a drift in the\nmachine's speed moves less."
+	       "\n\n| alg   | (b)/(a) | (c)/(a) | (d)/(a) | (e)/(a) |\n"
+	       "|-------|--------:|--------:|--------:|--------:|\n");
+	for (i = 0; i < n; i++)
+		printf("| %-5s | %6.1f%% | %6.1f%% | %6.1f%% | %6.0f%% |\n",
+		    v[i].c.name, 100 * v[i].pr[4], 100 * v[i].pr[5],
+		    100 * v[i].pr[6], 100 * v[i].pr[7]);
 	for (i = 0; i < n; i++)
 		if (v[i].sodium > 0 && v[i].best > 0)
 			printf("\nEdDSA: libsodium crypto_sign_verify_detached "
