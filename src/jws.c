@@ -287,7 +287,7 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	 * token holds. max_len bounds every size here. */
 	head = (sizeof(*t) + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	       sizeof(max_align_t);
-	block = cg__arena_overhead() + dots[1] * 6 + 768;
+	block = cg__arena_overhead() + dots[1] * 3 + 512;
 	block = (block + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	        sizeof(max_align_t);
 	if ((t = cg__malloc(head + block + len + 1 + siglen)) == NULL) {
@@ -306,13 +306,13 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	t->len = len;
 	t->signing_len = dots[1];
 	rc = parse_json_segment(
-	    tok, 0, dots[0], 0, dots[1] * 6 + 768, &t->arena, &t->header, err);
+	    tok, 0, dots[0], 0, dots[1] * 3 + 512, &t->arena, &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, dots[1] * 6 + 768,
+	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, dots[1] * 3 + 512,
 	    &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;

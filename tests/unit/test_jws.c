@@ -184,6 +184,60 @@ test_hmac_key_lengths(void **state)
 	}
 }
 
+/* A typical access token (the benchmark's: typ at+jwt, kid, ten claims
+ * with an audience array and a scope) fits the first arena block that
+ * comes with the token's one allocation: its footprint (what the
+ * verified-token cache charges) stays near the token's own size. A
+ * token of a thousand tiny values still parses, with more blocks. */
+static void
+test_token_one_block(void **state)
+{
+	static const char claims[] =
+	    "{\"iss\":\"https://sso.example.com\",\"sub\":\"user-1234\","
+	    "\"aud\":[\"https://api.example.com/payments\","
+	    "\"https://api.example.com/orders\"],\"exp\":2000000840,"
+	    "\"nbf\":1999999940,\"iat\":1999999940,"
+	    "\"jti\":\"8d3b2c2e-4f1a-4b7e-9a6c-5e2f1d0c3b4a\","
+	    "\"scope\":\"openid profile email payments:read payments:write "
+	    "orders:read\",\"tid\":\"acme-eu-1\","
+	    "\"client_id\":\"web-checkout-7d2c\"}";
+	struct cgt_key k;
+	struct cg_token *t;
+	struct cg_error err;
+	char *tok, *many;
+	size_t len, sl, i, o;
+
+	(void)state;
+	cgt_key_gen(&k, CG_ALG_RS256, "k1", 0);
+	tok = cgt_mint(&k,
+	    "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"k1\"}", claims);
+	len = strlen(tok);
+	assert_int_equal(cg_token_parse(tok, len, 0, &t, &err), CG_OK);
+	/* One block: struct (< 512) + block (3 per signing byte + 512 and
+	 * a header under 48) + the token + the signature (256). A second
+	 * block would add at least 3 per signing byte again. */
+	sl = (size_t)(strrchr(tok, '.') - tok);
+	assert_true(
+	    cg__token_footprint(t) <= 512 + 3 * sl + 560 + len + 1 + 256);
+	cg_token_free(t);
+	free(tok);
+	/* {"a":[0,0,0,...]}: 48-byte nodes for every 2 bytes. */
+	many = malloc(2 * 1000 + 16);
+	assert_non_null(many);
+	o = (size_t)sprintf(many, "{\"a\":[0");
+	for (i = 1; i < 1000; i++)
+		o += (size_t)sprintf(many + o, ",0");
+	sprintf(many + o, "]}");
+	tok = cgt_mint(&k, "{\"alg\":\"RS256\",\"kid\":\"k1\"}", many);
+	assert_int_equal(cg_token_parse(tok, strlen(tok), 0, &t, &err), CG_OK);
+	assert_int_equal(cg_json_array_size(cg_token_claim(t, "a")), 1000);
+	assert_true(cg__token_footprint(t) > 48 * 1000);
+	cg_token_free(t);
+	free(tok);
+	free(many);
+	cgt_key_free(&k);
+}
+
 int
 main(void)
 {
@@ -191,6 +245,7 @@ main(void)
 	    cmocka_unit_test(test_roundtrip_all_algs),
 	    cmocka_unit_test(test_sha256_lazy_and_shared),
 	    cmocka_unit_test(test_hmac_key_lengths),
+	    cmocka_unit_test(test_token_one_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
