@@ -163,7 +163,7 @@ check_header(struct cg_token *t, struct cg_error *err)
 {
 	const struct cg_jnode *h = (const void *)t->header, *alg = NULL;
 	const struct cg_jnode *str[3] = {NULL, NULL, NULL}; /* kid typ cty */
-	static const char *const strs[] = {"kid", "typ", "cty"};
+	static const char strs[3][4] = {"kid", "typ", "cty"};
 	size_t i, j;
 
 	for (i = 0; i < h->n; i++) {
@@ -171,14 +171,16 @@ check_header(struct cg_token *t, struct cg_error *err)
 		if (k->type == CG_JSON_NULL)
 			return cg__err(
 			    err, CG_ERR_JSON, 0, "header: a parameter is null");
-		if (k->keylen == 4 && strcmp(k->key, "crit") == 0)
+		/* Fixed-size compares, the terminating NUL included (member
+		 * names are NUL-terminated at keylen). */
+		if (k->keylen == 4 && memcmp(k->key, "crit", 5) == 0)
 			t->crit = 1;
 		if (k->keylen != 3)
 			continue;
-		if (strcmp(k->key, "alg") == 0)
+		if (memcmp(k->key, "alg", 4) == 0)
 			alg = k;
 		for (j = 0; j < 3; j++)
-			if (strcmp(k->key, strs[j]) == 0)
+			if (memcmp(k->key, strs[j], 4) == 0)
 				str[j] = k;
 	}
 	if (alg == NULL)
