@@ -871,7 +871,7 @@ trusted(const struct cg_decision *d, const char *name)
 	size_t i;
 
 	for (i = 0; i < d->ntc; i++)
-		if (strcmp(d->tc[i].name, name) == 0)
+		if (cg__streq(d->tc[i].name, name))
 			return &d->tc[i];
 	return NULL;
 }
@@ -979,7 +979,7 @@ typ_allowed(const struct cg_issuer *is, const struct cg_token *t)
 	if (cg__typ_normalise(typ, len, norm, sizeof(norm)) != 0)
 		return 0;
 	for (i = 0; i < is->types.n; i++)
-		if (strcmp(norm, is->types.v[i]) == 0)
+		if (cg__streq(norm, is->types.v[i]))
 			return 1;
 	return 0;
 }
@@ -1027,7 +1027,7 @@ cache_hit(struct ctx *c)
 		if (memcmp(ki.jkt, c->cached_jkt, 43) != 0 ||
 		    (ki.fits & CG_ALG_BIT(cg_token_alg(c->tok))) == 0)
 			continue;
-		if (kid != NULL && (ki.kid == NULL || strcmp(ki.kid, kid) != 0))
+		if (kid != NULL && (ki.kid == NULL || !cg__streq(ki.kid, kid)))
 			continue;
 		c->key_index = i;
 		return 1;

@@ -233,6 +233,19 @@ struct cg_token *cg__vcache_get(
 void cg__vcache_put(
     struct cg_vcache *c, const struct cg_token *t, const char *jkt);
 
+/* String equality for the short names of the decision path (claim,
+ * zone, kid, typ): inline, where a call to strcmp costs more than the
+ * compare. */
+static inline int
+cg__streq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 /* ---- tokens (jws.c) ---- */
 
 /* Raw bytes of the token and of its signing input. */

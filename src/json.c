@@ -287,7 +287,7 @@ cg_json_object_get(const struct cg_json *v, const char *name)
 		 * compares them whole. */
 		for (i = 0; i < N(v)->n; i++) {
 			const struct cg_jnode *k = N(v)->u.kids[i];
-			if (k->key[0] == name[0] && strcmp(k->key, name) == 0)
+			if (k->key[0] == name[0] && cg__streq(k->key, name))
 				return (const struct cg_json *)(const void *)k;
 		}
 		return NULL;

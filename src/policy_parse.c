@@ -2719,7 +2719,7 @@ cg__policy_zone_index(const struct cg_policy *p, const char *name)
 	if (p == NULL || name == NULL)
 		return -1;
 	for (i = 0; i < p->nzones; i++)
-		if (strcmp(p->zones[i].name, name) == 0)
+		if (cg__streq(p->zones[i].name, name))
 			return (long)i;
 	return -1;
 }
