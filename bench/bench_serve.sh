@@ -19,14 +19,14 @@
 # Needs: wrk, nginx (Debian), node + npm (fast-jwt is installed into
 # build/bench-serve). Prints a Markdown table; never gates anything.
 #
-# The paced rows: wrk has no constant-rate mode, so each of the 32
-# connections waits DELAY_MS before each request (wrk's delay() hook);
-# the offered rate is then about 32 * 1000 / (DELAY_MS + response time +
-# timer lateness). The target is half of the peak of the same server,
-# algorithm and tokens, measured just before; DELAY_MS is calibrated to it
-# by two short runs (see paced_row). The row gives the target, the delay
-# and the achieved rate, and wrk's p50/p99, which under this pacing are
-# per-request response times without coordinated-omission correction.
+# The paced rows: wrk has no constant-rate mode, so bench/serve/paced.lua
+# keeps a schedule (request i due at start + i / RATE) and answers wrk's
+# delay() hook with the time left to the next due slot: the 32
+# connections together send at RATE. The target is half of the peak of
+# the same server, algorithm and tokens, measured just before. The row
+# gives the target and the rate reached, and wrk's p50/p99, which under
+# this pacing are per-request response times without coordinated-omission
+# correction.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -49,33 +49,17 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
 run_wrk() { # URL [LUA] -> "req/s p50 p99"
   local out
-  out=$(TOKENS="${TOKENS:-}" DELAY_MS="${DELAY_MS:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
+  out=$(TOKENS="${TOKENS:-}" RATE="${RATE:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
   awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
 }
 cd "$work"
 ng_rps=
 pct() { if [ -n "$ng_rps" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; else echo -; fi; }
-# Paced at TARGET requests/s: 32 connections, each waiting D ms before each
-# request. A connection's cycle is D plus the response time plus the
-# lateness of wrk's millisecond timers (together from a fraction of a
-# millisecond to about 3 ms on this machine, depending on its load), so
-# D = 32000 / target alone offers less than the target; two short
-# calibration runs measure that overhead (32000 / achieved - D) and D is
-# corrected by it before the measured run. The corrected D is kept within
-# 40-100 % of 32000 / target, so that a stall of the machine during a
-# calibration run cannot turn the pacing off.
+# Paced at TARGET requests/s (bench/serve/paced.lua).
 paced_row() { # SERVER-LABEL ALG TOKENS-LABEL TARGET URL   (AUTH or TOKENS from the caller)
-  local target=$4 d a b c cal_secs
-  d=$(awk -v t="$target" 'BEGIN { printf "%.4f", 32000 / t }')
-  cal_secs=$(( secs / 3 > 2 ? secs / 3 : 2 ))
-  for _ in 1 2; do
-    read -r a b c < <(secs=$cal_secs DELAY_MS="$d" run_wrk "$5" "$top/bench/serve/paced.lua")
-    [ -n "$a" ] || break
-    d=$(awk -v t="$target" -v d="$d" -v a="$a" 'BEGIN { n = 32000 / t; d = n - (32000 / a - d)
-      printf "%.4f", (d < 0.4 * n ? 0.4 * n : (d > n ? n : d)) }')
-  done
-  read -r a b c < <(DELAY_MS="$d" run_wrk "$5" "$top/bench/serve/paced.lua")
-  echo "| $1 (target $target/s, delay ${d} ms) | $2 | $3 | $a | $b | $c | - |"
+  local a b c
+  read -r a b c < <(RATE="$4" run_wrk "$5" "$top/bench/serve/paced.lua")
+  echo "| $1 (target $4/s) | $2 | $3 | $a | $b | $c | - |"
 }
 half() { awk -v p="$1" 'BEGIN { printf "%.0f", p / 2 }'; }
 half="claimgate serve (1 thread), paced at half of peak"

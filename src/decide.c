@@ -769,8 +769,9 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		 * dropped, duplicates dropped. */
 		char sep = r->split == CG_SPLIT_COMMA ? ',' : ' ';
 		const char *p = s, *stop = s + len, *q;
-		for (i = 0, n = 1; i < len; i++)
-			n += s[i] == sep;
+		for (n = 1, q = memchr(s, sep, len); q != NULL;
+		     q = memchr(q + 1, sep, (size_t)(stop - q - 1)))
+			n++;
 		if (items_alloc(c, t, n) != 0)
 			return -1;
 		for (; p <= stop; p = q + 1) {
