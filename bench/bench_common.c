@@ -482,8 +482,9 @@ mac_init(EVP_MAC_CTX *ctx, const struct bench_case *c)
 									 : -1;
 }
 
-/* The digest state after (key XOR pad), the key at most one block (the
- * bench's keys are: 64 bytes and up are not used). */
+/* The digest state after (key XOR pad). Keys longer than the block,
+ * which RFC 2104 hashes first, are refused: the bench's keys are
+ * shorter. */
 static EVP_MD_CTX *
 pad_state(const struct bench_case *c, unsigned char pad)
 {

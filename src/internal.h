@@ -87,8 +87,6 @@ void cg__hex(const unsigned char *p, size_t len, char *out);
 cg_code cg__json_parse_object(const char *p, size_t len, int max_depth,
     struct cg_json **out, size_t *bad_offset, char *why, size_t whysz);
 void cg__json_free(struct cg_json *v);
-/* 1 when an object has a member whose value is null. */
-int cg__json_has_null_member(const struct cg_json *v);
 
 /* Builders used for decisions and output (cold paths). */
 struct cg_json *cg__json_new_object(void);

@@ -66,20 +66,6 @@ scan_depth(const char *p, size_t len, int max_depth, size_t *bad)
 	return 0;
 }
 
-static int
-has_null_member(const json_t *obj)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		if (json_is_null(v))
-			return 1;
-	}
-	return 0;
-}
-
 cg_code
 cg__json_parse_object(const char *p, size_t len, int max_depth,
     struct cg_json **out, size_t *bad_offset, char *why, size_t whysz)
@@ -141,22 +127,6 @@ cg__json_free(struct cg_json *v)
 	/* Reader nodes belong to their token's arena. */
 	if (!cg__is_jnode(v))
 		json_decref(J(v));
-}
-
-int
-cg__json_has_null_member(const struct cg_json *v)
-{
-	size_t i;
-
-	if (cg__is_jnode(v)) {
-		if (N(v)->type != CG_JSON_OBJECT)
-			return 0;
-		for (i = 0; i < N(v)->n; i++)
-			if (N(v)->u.kids[i]->type == CG_JSON_NULL)
-				return 1;
-		return 0;
-	}
-	return has_null_member(CJ(v));
 }
 
 /* see claimgate.h */

@@ -227,7 +227,7 @@ cg_code
 cg_token_parse(const char *tok, size_t len, size_t max_len,
     struct cg_token **out, struct cg_error *err)
 {
-	size_t dots[2], ndots = 0, i, siglen, head, block;
+	size_t dots[2], ndots = 0, i, siglen, head, block, hint;
 	struct cg_token *t = NULL;
 	cg_code rc;
 
@@ -289,7 +289,8 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	 * token holds. max_len bounds every size here. */
 	head = (sizeof(*t) + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	       sizeof(max_align_t);
-	block = cg__arena_overhead() + dots[1] * 3 + 512;
+	hint = dots[1] * 3 + 512;
+	block = cg__arena_overhead() + hint;
 	block = (block + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	        sizeof(max_align_t);
 	if ((t = cg__malloc(head + block + len + 1 + siglen)) == NULL) {
@@ -308,14 +309,14 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	t->len = len;
 	t->signing_len = dots[1];
 	rc = parse_json_segment(
-	    tok, 0, dots[0], 0, dots[1] * 3 + 512, &t->arena, &t->header, err);
+	    tok, 0, dots[0], 0, hint, &t->arena, &t->header, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = check_header(t, err);
 	if (rc != CG_OK)
 		goto out;
-	rc = parse_json_segment(tok, dots[0] + 1, dots[1], 1, dots[1] * 3 + 512,
-	    &t->arena, &t->claims, err);
+	rc = parse_json_segment(
+	    tok, dots[0] + 1, dots[1], 1, hint, &t->arena, &t->claims, err);
 	if (rc != CG_OK)
 		goto out;
 	rc = decode_segment(tok, dots[1] + 1, len, 2, t->sig, &t->sig_len, err);
