@@ -48,7 +48,10 @@ struct cg_decision {
 	struct cg_json *audit;      /* fields for the audit log */
 };
 
-#define ARENA_HINT 1024
+/* A decision's first arena block, its header included, stays within
+ * what glibc's per-thread cache keeps (chunks of up to 1,032 bytes): a
+ * typical decision is then one cheap malloc and free. */
+#define ARENA_HINT (1024 - 32)
 
 /* see claimgate.h */
 void
@@ -198,7 +201,7 @@ prov_fields(const struct cg_decision *d, struct prov *p)
 		p->len[p->n++] = (l);                                          \
 	} while (0)
 	PUT("issuer", d->issuer, strlen(d->issuer));
-	(void)cg_json_string(cg__token_reg(d->tok, CG_REG_ISS), &s, &len);
+	(void)cg__jstring(cg__token_reg(d->tok, CG_REG_ISS), &s, &len);
 	PUT("iss", s, len);
 	s = cg_token_alg_name(d->tok);
 	PUT("alg", s, strlen(s));
@@ -206,8 +209,7 @@ prov_fields(const struct cg_decision *d, struct prov *p)
 		PUT("kid", s, strlen(s));
 	if (d->jkt[0] != '\0')
 		PUT("jkt", d->jkt, strlen(d->jkt));
-	if (cg_json_string(cg__token_reg(d->tok, CG_REG_JTI), &s, &len) ==
-	    CG_OK)
+	if (cg__jstring(cg__token_reg(d->tok, CG_REG_JTI), &s, &len) == CG_OK)
 		PUT("jti", s, len);
 	/* Hashed here, when the provenance is first written or read. */
 	if ((s = cg_token_sha256_hex(d->tok)) == NULL)
@@ -229,7 +231,7 @@ each_actor(const struct cg_token *t, void (*fn)(void *, const char *, size_t),
 
 	for (act = cg__token_reg(t, CG_REG_ACT); act != NULL;
 	     act = cg_json_object_get(act, "act"))
-		if (cg_json_string(cg_json_object_get(act, "sub"), &s, &len) ==
+		if (cg__jstring(cg_json_object_get(act, "sub"), &s, &len) ==
 		    CG_OK)
 			fn(ctx, s, len);
 }
@@ -430,8 +432,7 @@ is_numeric_date(const struct cg_json *v)
 {
 	double d;
 
-	return cg_json_number(v, &d) == CG_OK && d >= 0 &&
-	       d <= NUMERIC_DATE_MAX;
+	return cg__jnumber(v, &d) == CG_OK && d >= 0 && d <= NUMERIC_DATE_MAX;
 }
 
 /* Every level of `act` must be an object with a string `sub`
@@ -442,9 +443,8 @@ act_depth(const struct cg_json *act)
 	int depth = 0;
 
 	while (act != NULL) {
-		if (cg_json_typeof(act) != CG_JSON_OBJECT ||
-		    cg_json_typeof(cg_json_object_get(act, "sub")) !=
-		        CG_JSON_STRING)
+		if (cg__jtype(act) != CG_JSON_OBJECT ||
+		    cg__jtype(cg_json_object_get(act, "sub")) != CG_JSON_STRING)
 			return -1;
 		depth++;
 		act = cg_json_object_get(act, "act");
@@ -471,11 +471,11 @@ check_registered_types(struct ctx *c)
 	}
 	v = cg__token_reg(c->tok, CG_REG_AUD);
 	if (v != NULL) {
-		int ok = cg_json_typeof(v) == CG_JSON_STRING;
-		if (cg_json_typeof(v) == CG_JSON_ARRAY) {
-			ok = cg_json_array_size(v) > 0;
-			for (i = 0; ok && i < cg_json_array_size(v); i++)
-				ok = cg_json_typeof(cg_json_array_get(v, i)) ==
+		int ok = cg__jtype(v) == CG_JSON_STRING;
+		if (cg__jtype(v) == CG_JSON_ARRAY) {
+			ok = cg__jarray_size(v) > 0;
+			for (i = 0; ok && i < cg__jarray_size(v); i++)
+				ok = cg__jtype(cg__jarray_get(v, i)) ==
 				     CG_JSON_STRING;
 		}
 		if (!ok)
@@ -485,7 +485,7 @@ check_registered_types(struct ctx *c)
 	}
 	for (i = 0; i < 2; i++) {
 		v = cg__token_reg(c->tok, sreg[i]);
-		if (v != NULL && cg_json_typeof(v) != CG_JSON_STRING)
+		if (v != NULL && cg__jtype(v) != CG_JSON_STRING)
 			return deny(c, CG_REASON_CLAIM_INVALID,
 			    "claim %s is not a string", strs[i]);
 	}
@@ -500,7 +500,7 @@ check_registered_types(struct ctx *c)
 static int
 present_value(const struct cg_json *v)
 {
-	cg_json_type ty = cg_json_typeof(v);
+	cg_json_type ty = cg__jtype(v);
 	return ty != CG_JSON_ABSENT && ty != CG_JSON_NULL;
 }
 
@@ -539,7 +539,7 @@ claim_time(const struct cg_token *t, enum cg_reg r, int *has)
 {
 	double d = 0;
 
-	*has = cg_json_number(cg__token_reg(t, r), &d) == CG_OK;
+	*has = cg__jnumber(cg__token_reg(t, r), &d) == CG_OK;
 	return d;
 }
 
@@ -585,14 +585,14 @@ check_audience(struct ctx *c)
 	const char *want = c->zone->audience, *s;
 	size_t wlen = strlen(want), len, i, n;
 
-	if (cg_json_string(aud, &s, &len) == CG_OK) {
+	if (cg__jstring(aud, &s, &len) == CG_OK) {
 		if (len == wlen && memcmp(s, want, len) == 0)
 			return CG_REASON_OK;
-	} else if ((n = cg_json_array_size(aud)) > 0) {
+	} else if ((n = cg__jarray_size(aud)) > 0) {
 		if (!c->zone->audience_exact || n == 1)
 			for (i = 0; i < n; i++)
-				if (cg_json_string(cg_json_array_get(aud, i),
-				        &s, &len) == CG_OK &&
+				if (cg__jstring(cg__jarray_get(aud, i), &s,
+				        &len) == CG_OK &&
 				    len == wlen && memcmp(s, want, len) == 0)
 					return CG_REASON_OK;
 		if (c->zone->audience_exact && n > 1)
@@ -615,11 +615,10 @@ list_has(const struct cg_json *list, const char *s, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < cg_json_array_size(list); i++) {
+	for (i = 0; i < cg__jarray_size(list); i++) {
 		const char *e;
 		size_t elen;
-		if (cg_json_string(cg_json_array_get(list, i), &e, &elen) ==
-		        CG_OK &&
+		if (cg__jstring(cg__jarray_get(list, i), &e, &elen) == CG_OK &&
 		    elen == len && memcmp(e, s, len) == 0)
 			return 1;
 	}
@@ -656,22 +655,15 @@ append_unique(
 	return 0;
 }
 
-/*
- * 1 when s[0..len) matches the rule's pattern (or it has none), 0 when
- * not, -1 when out of memory. regexec needs a NUL-terminated value: when
- * s is a part of a longer string, it gets a copy.
- */
+/* matches() through regexec, which needs a NUL-terminated value: when s
+ * is a part of a longer string, it gets a copy. */
 static int
-matches(
+matches_regex(
     const struct cg_claim_rule *r, const char *s, size_t len, int terminated)
 {
 	char small[256], *copy;
 	int m;
 
-	if (!r->has_pattern)
-		return 1;
-	if (r->fast != NULL && (m = cg__fastpat_match(r->fast, s, len)) >= 0)
-		return m;
 	if (terminated)
 		return regexec(&r->re, s, 0, NULL, 0) == 0;
 	copy = len < sizeof(small) ? small : cg__malloc(len + 1);
@@ -683,6 +675,23 @@ matches(
 	if (copy != small)
 		free(copy);
 	return m;
+}
+
+/*
+ * 1 when s[0..len) matches the rule's pattern (or it has none), 0 when
+ * not, -1 when out of memory.
+ */
+static inline int
+matches(
+    const struct cg_claim_rule *r, const char *s, size_t len, int terminated)
+{
+	int m;
+
+	if (!r->has_pattern)
+		return 1;
+	if (r->fast != NULL && (m = cg__fastpat_match(r->fast, s, len)) >= 0)
+		return m;
+	return matches_regex(r, s, len, terminated);
 }
 
 /* The map entry for s[0..len), or NULL when unmapped. */
@@ -739,9 +748,9 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 
 	memset(t, 0, sizeof(*t));
 	t->name = r->name;
-	if (v == NULL || cg_json_typeof(v) == CG_JSON_NULL)
+	if (v == NULL || cg__jtype(v) == CG_JSON_NULL)
 		return 0; /* absent */
-	if (cg_json_string(v, &s, &len) == CG_OK && r->split == CG_SPLIT_NONE) {
+	if (cg__jstring(v, &s, &len) == CG_OK && r->split == CG_SPLIT_NONE) {
 		/* A scalar string: pattern, then map. */
 		if (!r->has_map) {
 			int m = matches(r, s, len, 1);
@@ -754,8 +763,7 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 			return -1;
 		return t->n > 0;
 	}
-	if (cg_json_typeof(v) != CG_JSON_STRING &&
-	    cg_json_typeof(v) != CG_JSON_ARRAY) {
+	if (cg__jtype(v) != CG_JSON_STRING && cg__jtype(v) != CG_JSON_ARRAY) {
 		/* Numbers, booleans and objects pass through untouched, but
 		 * never through a pattern or a map, which speak of strings. */
 		if (transform)
@@ -764,14 +772,19 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 		return 1;
 	}
 	t->list = 1;
-	if (cg_json_typeof(v) == CG_JSON_STRING) {
+	if (cg__jtype(v) == CG_JSON_STRING) {
 		/* split: a space- (or comma-) separated list, empty parts
 		 * dropped, duplicates dropped. */
 		char sep = r->split == CG_SPLIT_COMMA ? ',' : ' ';
 		const char *p = s, *stop = s + len, *q;
-		for (n = 1, q = memchr(s, sep, len); q != NULL;
-		     q = memchr(q + 1, sep, (size_t)(stop - q - 1)))
-			n++;
+		/* Items: one per part, or with a map at most one per
+		 * entry (each is kept once). */
+		if (r->has_map && r->nmap <= 16)
+			n = r->nmap;
+		else
+			for (n = 1, q = memchr(s, sep, len); q != NULL;
+			     q = memchr(q + 1, sep, (size_t)(stop - q - 1)))
+				n++;
 		if (items_alloc(c, t, n) != 0)
 			return -1;
 		for (; p <= stop; p = q + 1) {
@@ -783,16 +796,15 @@ apply_rule(struct ctx *c, const struct cg_claim_rule *r,
 				return -1;
 		}
 	} else {
-		n = cg_json_array_size(v);
+		n = cg__jarray_size(v);
 		if (items_alloc(c, t, n) != 0)
 			return -1;
 		for (i = 0; i < n; i++) {
-			const struct cg_json *e = cg_json_array_get(v, i);
-			if (cg_json_string(e, &s, &len) == CG_OK) {
+			const struct cg_json *e = cg__jarray_get(v, i);
+			if (cg__jstring(e, &s, &len) == CG_OK) {
 				if (take_string(c, r, t, s, len, 1) != 0)
 					return -1;
-			} else if (!transform &&
-			           cg_json_typeof(e) != CG_JSON_NULL) {
+			} else if (!transform && cg__jtype(e) != CG_JSON_NULL) {
 				t->it[t->n].v = e;
 				t->it[t->n].s = NULL;
 				t->it[t->n].len = 0;
@@ -837,7 +849,8 @@ build_claims(struct ctx *c, int *oom)
 		const struct cg_claim_rule *r = &z->claims[i];
 		int got = 0;
 		if (rule_accepts_issuer(r, c->issuer_index)) {
-			got = apply_rule(c, r, cg_token_claim(c->tok, r->claim),
+			got = apply_rule(c, r,
+			    cg__token_claim_n(c->tok, r->claim, r->claim_len),
 			    &d->tc[d->ntc]);
 			if (got < 0) {
 				*oom = 1;
@@ -854,13 +867,9 @@ build_claims(struct ctx *c, int *oom)
 				        : "absent or not matching its rule");
 			continue;
 		}
-		/* The name is the policy's: the decision keeps a copy. */
-		d->tc[d->ntc].name = cg__arena_strndup(
-		    &d->arena, r->name, r->name_len, ARENA_HINT);
-		if (d->tc[d->ntc].name == NULL) {
-			*oom = 1;
-			return CG_REASON_OK;
-		}
+		/* The name is the policy's: the decision's copy of the zone's
+		 * names holds it. */
+		d->tc[d->ntc].name = d->zone + r->name_off;
 		d->ntc++;
 	}
 	return CG_REASON_OK;
@@ -889,7 +898,7 @@ trusted_has(const struct tclaim *t, const char *want, size_t wl)
 		return 0;
 	if (t->v == NULL)
 		return items_have(t, want, wl);
-	if (cg_json_string(t->v, &s, &len) == CG_OK)
+	if (cg__jstring(t->v, &s, &len) == CG_OK)
 		return len == wl && memcmp(s, want, wl) == 0;
 	return list_has(t->v, want, wl);
 }
@@ -966,6 +975,22 @@ record_verified(struct ctx *c)
 
 /* ---- the pipeline --------------------------------------------------- */
 
+/* 1 when typ[0..len), in ASCII lower case, is the normalised type. */
+static int
+typ_is(const char *typ, size_t len, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)typ[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (type[i] == '\0' || (unsigned char)type[i] != c)
+			return 0;
+	}
+	return type[len] == '\0';
+}
+
 static int
 typ_allowed(const struct cg_issuer *is, const struct cg_token *t)
 {
@@ -975,8 +1000,16 @@ typ_allowed(const struct cg_issuer *is, const struct cg_token *t)
 
 	if (is->types.n == 0)
 		return 1;
-	if (cg_json_string(cg__token_typ(t), &typ, &len) != CG_OK)
+	if (cg__jstring(cg__token_typ(t), &typ, &len) != CG_OK)
 		return 0;
+	if (len < 12) {
+		/* Too short for "application/": its normal form is the value
+		 * in lower case, compared where it is. */
+		for (i = 0; i < is->types.n; i++)
+			if (typ_is(typ, len, is->types.v[i]))
+				return 1;
+		return 0;
+	}
 	if (cg__typ_normalise(typ, len, norm, sizeof(norm)) != 0)
 		return 0;
 	for (i = 0; i < is->types.n; i++)
@@ -991,7 +1024,7 @@ select_issuer(struct ctx *c)
 	const struct cg_zone *z = c->zone;
 	size_t i;
 
-	if (cg_json_string(cg__token_reg(c->tok, CG_REG_ISS), &c->iss,
+	if (cg__jstring(cg__token_reg(c->tok, CG_REG_ISS), &c->iss,
 	        &c->iss_len) != CG_OK)
 		return deny(c, CG_REASON_ISSUER_UNTRUSTED,
 		    cg__token_reg(c->tok, CG_REG_ISS) == NULL
@@ -1099,9 +1132,9 @@ replay_key_of(
 	size_t jlen;
 	double exp = 0;
 
-	if (cg_json_string(cg__token_reg(c->tok, CG_REG_JTI), &jti, &jlen) !=
+	if (cg__jstring(cg__token_reg(c->tok, CG_REG_JTI), &jti, &jlen) !=
 	        CG_OK ||
-	    cg_json_number(cg__token_reg(c->tok, CG_REG_EXP), &exp) != CG_OK)
+	    cg__jnumber(cg__token_reg(c->tok, CG_REG_EXP), &exp) != CG_OK)
 		return deny(c, CG_REASON_CLAIM_MISSING, "claim jti is absent");
 	if (cg__replay_key(c->zone->name, c->iss, c->iss_len, jti, jlen, key) !=
 	    0)
@@ -1172,10 +1205,10 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 
 	memset(q, 0, sizeof(*q));
 	q->issuer = c->issuer->name;
-	if (cg_json_string(cg__token_reg(c->tok, CG_REG_JTI), &q->jti,
+	if (cg__jstring(cg__token_reg(c->tok, CG_REG_JTI), &q->jti,
 	        &q->jti_len) != CG_OK)
 		q->jti = NULL;
-	if (cg_json_string(cg__token_reg(c->tok, CG_REG_SUB), &q->sub,
+	if (cg__jstring(cg__token_reg(c->tok, CG_REG_SUB), &q->sub,
 	        &q->sub_len) != CG_OK)
 		q->sub = NULL;
 	if (cg_keyset_key_info(c->keys, c->key_index, &ki) == CG_OK) {
@@ -1185,7 +1218,7 @@ revoke_query(struct ctx *c, struct cg_revoke_query *q)
 	if (q->kid == NULL)
 		q->kid = cg_token_kid(c->tok);
 	q->has_iat =
-	    cg_json_number(cg__token_reg(c->tok, CG_REG_IAT), &iat) == CG_OK;
+	    cg__jnumber(cg__token_reg(c->tok, CG_REG_IAT), &iat) == CG_OK;
 	q->iat = iat;
 	q->now = c->now;
 }
@@ -1416,10 +1449,12 @@ cg__decide(const struct cg_policy *pol, const char *zone, const char *token,
 		memset(c.d, 0, sizeof(*c.d));
 		c.d->arena = a;
 	}
-	if ((c.d->zone = cg__arena_strndup(&c.d->arena, c.zone->name,
-	         strlen(c.zone->name), ARENA_HINT)) == NULL ||
+	/* The zone's name and its claims' names (struct cg_zone). */
+	if ((c.d->zone = cg__arena_alloc(
+	         &c.d->arena, c.zone->names_len, ARENA_HINT)) == NULL ||
 	    (want_audit && (c.d->audit = cg__json_new_object()) == NULL))
 		goto nomem;
+	memcpy(c.d->zone, c.zone->names, c.zone->names_len);
 	run(&c, token, len, &oom);
 	if (c.keyref != NULL)
 		cg__keysource_release(c.issuer->src, c.keyref);

@@ -263,6 +263,9 @@ enum cg_reg {
 };
 /* cg_token_claim(t, <the name of r>), without the lookup. */
 const struct cg_json *cg__token_reg(const struct cg_token *t, enum cg_reg r);
+/* The claim named name[0..len) (cg_token_claim with a known length). */
+const struct cg_json *cg__token_claim_n(
+    const struct cg_token *t, const char *name, size_t len);
 /* The header's typ (any JSON type), or NULL; 1 when it has crit. */
 const struct cg_json *cg__token_typ(const struct cg_token *t);
 int cg__token_has_crit(const struct cg_token *t);

@@ -85,4 +85,64 @@ cg__is_jnode(const struct cg_json *v)
 	return m == CG_JNODE_MAGIC;
 }
 
+/*
+ * The accessors of claimgate.h with the token reader's nodes read inline
+ * (the engine reads a few dozen values per decision); any other value
+ * goes to the function itself. Same results, same codes.
+ */
+#define CG__JN(v) ((const struct cg_jnode *)(const void *)(v))
+
+static inline cg_json_type
+cg__jtype(const struct cg_json *v)
+{
+	return cg__is_jnode(v) ? (cg_json_type)CG__JN(v)->type
+	                       : cg_json_typeof(v);
+}
+
+static inline cg_code
+cg__jstring(const struct cg_json *v, const char **s, size_t *len)
+{
+	if (!cg__is_jnode(v))
+		return cg_json_string(v, s, len);
+	if (CG__JN(v)->type != CG_JSON_STRING) {
+		*s = NULL;
+		*len = 0;
+		return CG_ERR_TYPE;
+	}
+	*s = CG__JN(v)->u.str;
+	*len = CG__JN(v)->n;
+	return CG_OK;
+}
+
+static inline cg_code
+cg__jnumber(const struct cg_json *v, double *d)
+{
+	if (!cg__is_jnode(v))
+		return cg_json_number(v, d);
+	if (CG__JN(v)->type != CG_JSON_NUMBER) {
+		*d = 0;
+		return CG_ERR_TYPE;
+	}
+	*d = CG__JN(v)->u.num;
+	return CG_OK;
+}
+
+static inline size_t
+cg__jarray_size(const struct cg_json *v)
+{
+	if (!cg__is_jnode(v))
+		return cg_json_array_size(v);
+	return CG__JN(v)->type == CG_JSON_ARRAY ? CG__JN(v)->n : 0;
+}
+
+static inline const struct cg_json *
+cg__jarray_get(const struct cg_json *v, size_t i)
+{
+	if (!cg__is_jnode(v))
+		return cg_json_array_get(v, i);
+	return CG__JN(v)->type == CG_JSON_ARRAY && i < CG__JN(v)->n
+	           ? (const struct cg_json *)(const void *)CG__JN(v)->u.kids[i]
+	           : NULL;
+}
+
 #endif

@@ -201,24 +201,39 @@ check_header(struct cg_token *t, struct cg_error *err)
 
 /* t->reg: the registered claims, in one pass over the claims' members
  * (names are unique: the reader rejects duplicates). */
+/* The three bytes of a name as one number, for the lookups below. */
+#define NAME3(a, b, c)                                                         \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
+
+/* The cg_reg of a three-byte name, or -1. */
+static int
+reg_index(const char *name)
+{
+	static const uint32_t reg[CG_REG_N_] = {NAME3('i', 's', 's'),
+	    NAME3('s', 'u', 'b'), NAME3('a', 'u', 'd'), NAME3('e', 'x', 'p'),
+	    NAME3('n', 'b', 'f'), NAME3('i', 'a', 't'), NAME3('j', 't', 'i'),
+	    NAME3('a', 'c', 't')};
+	uint32_t v = NAME3((unsigned char)name[0], (unsigned char)name[1],
+	    (unsigned char)name[2]);
+	int j;
+
+	for (j = 0; j < CG_REG_N_; j++)
+		if (v == reg[j])
+			return j;
+	return -1;
+}
+
 static void
 find_registered(struct cg_token *t)
 {
-	static const char names[CG_REG_N_][4] = {
-	    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "act"};
 	const struct cg_jnode *c = (const void *)t->claims;
-	size_t i, j;
+	size_t i;
+	int j;
 
 	for (i = 0; i < c->n; i++) {
 		const struct cg_jnode *k = c->u.kids[i];
-		if (k->keylen != 3)
-			continue;
-		for (j = 0; j < CG_REG_N_; j++)
-			if (memcmp(k->key, names[j], 3) == 0) {
-				t->reg[j] =
-				    (const struct cg_json *)(const void *)k;
-				break;
-			}
+		if (k->keylen == 3 && (j = reg_index(k->key)) >= 0)
+			t->reg[j] = (const struct cg_json *)(const void *)k;
 	}
 }
 
@@ -370,7 +385,37 @@ cg_token_claims(const struct cg_token *t)
 const struct cg_json *
 cg_token_claim(const struct cg_token *t, const char *name)
 {
-	return t == NULL ? NULL : cg_json_object_get(t->claims, name);
+	return t == NULL || name == NULL
+	           ? NULL
+	           : cg__token_claim_n(t, name, strlen(name));
+}
+
+/*
+ * The claim named name[0..len). The registered names were looked up when
+ * the token was parsed (find_registered saw every three-byte member), so
+ * for them the answer is that lookup; other names are compared length
+ * first.
+ */
+const struct cg_json *
+cg__token_claim_n(const struct cg_token *t, const char *name, size_t len)
+{
+	const struct cg_jnode *c = (const void *)t->claims;
+	size_t i;
+
+	if (len == 3) {
+		int r = reg_index(name);
+		if (r >= 0)
+			return t->reg[r];
+	}
+	if (len == 0)
+		name = "";
+	for (i = 0; i < c->n; i++) {
+		const struct cg_jnode *k = c->u.kids[i];
+		if (k->keylen == len && k->key[0] == name[0] &&
+		    memcmp(k->key, name, len) == 0)
+			return (const struct cg_json *)(const void *)k;
+	}
+	return NULL;
 }
 
 /*

@@ -46,6 +46,9 @@ struct atom {
 struct cg_fastpat {
 	size_t n;
 	struct atom a[MAX_ATOMS];
+	/* For one atom, per byte: 0 accepted, 1 refused, 2 NUL or not
+	 * ASCII (the value goes to regexec). */
+	unsigned char one[256];
 };
 
 static int
@@ -212,6 +215,13 @@ cg__fastpat_compile(const char *pattern)
 		if (quantifier(&p, a) != 0)
 			goto unsupported;
 	}
+	if (f->n == 1) {
+		int b;
+		for (b = 0; b < 256; b++)
+			f->one[b] = b == 0 || b > 127                     ? 2
+			            : accepts(&f->a[0], (unsigned char)b) ? 0
+			                                                  : 1;
+	}
 	return f;
 unsupported:
 	free(f);
@@ -238,14 +248,12 @@ cg__fastpat_match(const struct cg_fastpat *f, const char *s, size_t len)
 		/* One atom ("[a-z0-9-]{1,64}"): the length in bounds and
 		 * every byte in the class. */
 		const struct atom *a = &f->a[0];
-		int all = 1;
-		for (i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c - 1u > 126u)
-				return -1; /* NUL or not ASCII */
-			all &= accepts(a, c);
-		}
-		return all && len >= a->min && len <= a->max;
+		unsigned m = 0;
+		for (i = 0; i < len; i++)
+			m |= f->one[(unsigned char)s[i]];
+		if (m & 2)
+			return -1; /* NUL or not ASCII */
+		return m == 0 && len >= a->min && len <= a->max;
 	}
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] - 1u > 126u)

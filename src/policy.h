@@ -54,7 +54,9 @@ struct cg_map_entry {
 struct cg_claim_rule {
 	char *name;		/* the trusted claim's name (output key) */
 	size_t name_len;
+	size_t name_off;        /* of its copy in the zone's names */
 	char *claim;		/* token claim it reads (default: name) */
+	size_t claim_len;
 	size_t *from;		/* issuer indices; NULL/0 = any accepted */
 	size_t nfrom;
 	int has_pattern;
@@ -85,6 +87,10 @@ struct cg_forward {
 
 struct cg_zone {
 	char *name;
+	/* name, then each claims[i].name (at its name_off), each with its
+	 * NUL: names_len bytes a decision copies once. */
+	char *names;
+	size_t names_len;
 	char *audience;
 	int audience_exact;
 	size_t *accept;		/* issuer indices, in policy order */

@@ -1559,6 +1559,7 @@ parse_claim_rule(struct pctx *c, const struct ynode *k, const struct ynode *v,
 	} else if ((r->claim = cg__strdup(r->name)) == NULL) {
 		return nomem(c);
 	}
+	r->claim_len = strlen(r->claim);
 	if (f[CF_FROM].val != NULL) {
 		rc = parse_from(c, f[CF_FROM].val, z, r);
 		if (rc != CG_OK)
@@ -1838,6 +1839,29 @@ enum { ZF_AUDIENCE, ZF_AUDIENCE_EXACT, ZF_ACCEPT, ZF_LEEWAY, ZF_MAX_AGE,
 	ZF_REQUIRE_CLAIMS, ZF_REPLAY, ZF_MAX_DELEGATION, ZF_CLAIMS,
 	ZF_REQUIRE, ZF_FORWARD, ZF_MATCH, ZF_N_ };
 
+/* The zone's name and its trusted claims' names in one block, which a
+ * decision copies in one step (see struct cg_zone). */
+static int
+zone_names(struct cg_zone *z)
+{
+	size_t i, len = strlen(z->name) + 1, at;
+
+	for (i = 0; i < z->nclaims; i++)
+		len += z->claims[i].name_len + 1;
+	if ((z->names = cg__malloc(len)) == NULL)
+		return -1;
+	z->names_len = len;
+	at = strlen(z->name) + 1;
+	memcpy(z->names, z->name, at);
+	for (i = 0; i < z->nclaims; i++) {
+		struct cg_claim_rule *r = &z->claims[i];
+		memcpy(z->names + at, r->name, r->name_len + 1);
+		r->name_off = at;
+		at += r->name_len + 1;
+	}
+	return 0;
+}
+
 static cg_code
 parse_zone(struct pctx *c, const struct ynode *k, const struct ynode *v,
     struct cg_zone *z)
@@ -1934,6 +1958,8 @@ parse_zone(struct pctx *c, const struct ynode *k, const struct ynode *v,
 		if (rc != CG_OK)
 			return rc;
 	}
+	if (zone_names(z) != 0)
+		return nomem(c);
 	if (f[ZF_REQUIRE].val != NULL) {
 		rc = parse_require(c, f[ZF_REQUIRE].val, z);
 		if (rc != CG_OK)
@@ -2661,6 +2687,7 @@ cg_policy_free(struct cg_policy *p)
 		struct cg_zone *z = &p->zones[i];
 
 		free(z->name);
+		free(z->names);
 		free(z->audience);
 		free(z->accept);
 		strlist_free(&z->require_claims);

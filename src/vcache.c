@@ -107,12 +107,13 @@ cg_vcache_free(struct cg_vcache *c)
 }
 
 /*
- * Only the last 64 bytes are hashed: the end of the signature, which for
- * every token the cache holds (only verified ones are put in) is as
- * unpredictable as the signature itself; the full compare decides. Tokens
- * that share those bytes can only be made by the key's holder.
+ * Only the last 32 bytes are hashed: the end of the signature (192 bits
+ * of it), which for every token the cache holds (only verified ones are
+ * put in) is as unpredictable as the signature itself; the full compare
+ * decides. Tokens that share those bytes can only be made by the key's
+ * holder.
  */
-#define HASHED_TAIL 64
+#define HASHED_TAIL 32
 
 static uint64_t
 hash_of(const struct cg_vcache *c, const char *raw, size_t len)

@@ -519,6 +519,7 @@ test_alg_not_allowed(void **state)
 static void
 test_typ_not_allowed(void **state)
 {
+	/* clang-format off */
 	static const struct row rows[] = {
 		TYPED(",\"typ\":\"at+jwt\""),
 		TYPED(",\"typ\":\"AT+JWT\""),
@@ -527,6 +528,7 @@ test_typ_not_allowed(void **state)
 		/* The policy wrote Application/Example+JWT. */
 		TYPED(",\"typ\":\"example+jwt\""),
 		TYPED(",\"typ\":\"APPLICATION/EXAMPLE+JWT\""),
+		TYPED(",\"typ\":\"At+jwT\""),
 		UNTYPED(""),
 		UNTYPED(",\"typ\":\"JWT\""),
 		UNTYPED(",\"typ\":\"jwt\""),
@@ -538,6 +540,9 @@ test_typ_not_allowed(void **state)
 		UNTYPED(",\"typ\":\"xapplication/at+jwt\""),
 		UNTYPED(",\"typ\":\"at+jwt+jwt\""),
 		UNTYPED(",\"typ\":\"at\""),
+		UNTYPED(",\"typ\":\"at+jw\""),
+		UNTYPED(",\"typ\":\"at+jwtx\""),
+		UNTYPED(",\"typ\":\"at-jwt\""),
 		/* An issuer without `types` takes any typ, or none. */
 		{ "no types: JWT", "main", K_RSA1,
 		    H_RSA1_WITH(",\"typ\":\"JWT\""),
@@ -546,6 +551,7 @@ test_typ_not_allowed(void **state)
 		    H_RSA1_WITH(",\"typ\":\"whatever\""), CORP(""),
 		    CG_REASON_OK, 0 },
 	};
+	/* clang-format on */
 
 	(void)state;
 	RUN_ROWS(rows);

@@ -238,6 +238,64 @@ test_token_one_block(void **state)
 	cgt_key_free(&k);
 }
 
+/* Claims by name: registered names come from the lookup made at parse
+ * time, others are compared length first; both give what a scan of the
+ * object would, for present, absent and look-alike names. */
+static void
+test_claim_lookup(void **state)
+{
+	static const char claims[] =
+	    "{\"iss\":\"i\",\"tid\":\"x\",\"ti\":\"y\",\"tidd\":\"z\","
+	    "\"\":\"e\",\"Sub\":\"S\",\"act\":{\"sub\":\"a\"},"
+	    "\"exp\":5,\"scope\":\"s\",\"scopf\":\"t\"}";
+	static const struct {
+		const char *name, *want; /* want NULL: absent */
+	} rows[] = {{"iss", "i"}, {"tid", "x"}, {"ti", "y"}, {"tidd", "z"},
+	    {"", "e"}, {"Sub", "S"}, {"sub", NULL}, {"jti", NULL},
+	    {"aud", NULL}, {"scope", "s"}, {"scopf", "t"}, {"scopg", NULL},
+	    {"t", NULL}, {"tiddd", NULL}, {"xyz", NULL}};
+	struct cgt_key k;
+	struct cg_token *t;
+	struct cg_error err;
+	const char *s;
+	size_t i, len;
+	double d;
+	char *tok;
+
+	(void)state;
+	cgt_key_gen(&k, CG_ALG_HS256, "k1", 0);
+	tok = cgt_mint(&k, "{\"alg\":\"HS256\"}", claims);
+	assert_int_equal(cg_token_parse(tok, strlen(tok), 0, &t, &err), CG_OK);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct cg_json *v = cg_token_claim(t, rows[i].name);
+		if (rows[i].want == NULL) {
+			assert_null(v);
+			continue;
+		}
+		assert_int_equal(cg_json_string(v, &s, &len), CG_OK);
+		assert_string_equal(s, rows[i].want);
+	}
+	assert_int_equal(
+	    cg_json_typeof(cg_token_claim(t, "act")), CG_JSON_OBJECT);
+	assert_int_equal(cg_json_number(cg_token_claim(t, "exp"), &d), CG_OK);
+	assert_true(d == 5);
+	/* A name given by length need not end there. */
+	assert_int_equal(
+	    cg_json_string(cg__token_claim_n(t, "tidd!", 3), &s, &len), CG_OK);
+	assert_string_equal(s, "x");
+	assert_int_equal(
+	    cg_json_string(cg__token_claim_n(t, "issue", 3), &s, &len), CG_OK);
+	assert_string_equal(s, "i");
+	assert_int_equal(
+	    cg_json_string(cg__token_claim_n(t, "x", 0), &s, &len), CG_OK);
+	assert_string_equal(s, "e");
+	assert_null(cg_token_claim(t, NULL));
+	assert_null(cg_token_claim(NULL, "iss"));
+	cg_token_free(t);
+	free(tok);
+	cgt_key_free(&k);
+}
+
 int
 main(void)
 {
@@ -246,6 +304,7 @@ main(void)
 	    cmocka_unit_test(test_sha256_lazy_and_shared),
 	    cmocka_unit_test(test_hmac_key_lengths),
 	    cmocka_unit_test(test_token_one_block),
+	    cmocka_unit_test(test_claim_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
