@@ -22,6 +22,7 @@
  * (the verified-token cache does): `refs` counts its holders. */
 enum { SHA_NONE, SHA_BUSY, SHA_DONE, SHA_FAILED };
 
+/* cg_token_parse sets every member of a new token: add one there too. */
 struct cg_token {
 	atomic_uint refs;
 	char *raw; /* copy of the token, NUL-terminated */
@@ -38,9 +39,9 @@ struct cg_token {
 	const char *kid;      /* borrowed from header, or NULL */
 	const struct cg_json *typ; /* header member, or NULL */
 	int crit;                  /* the header has crit */
-	atomic_int sha_state; /* SHA_NONE, _BUSY, _DONE or _FAILED */
-	char sha256[65];      /* valid once sha_state is SHA_DONE */
+	atomic_int sha_state;      /* SHA_NONE, _BUSY, _DONE or _FAILED */
 	const struct cg_json *reg[CG_REG_N_]; /* see cg__token_reg */
+	char sha256[65]; /* valid once sha_state is SHA_DONE */
 };
 
 /* see claimgate.h */
@@ -312,17 +313,29 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 		goto out;
 	}
-	memset(t, 0, sizeof(*t)); /* the bytes after it are all written */
+	/* Every member set here (a memset of the struct is a slow-starting
+	 * `rep stos`); the bytes after the struct are all written. */
 	atomic_init(&t->refs, 1);
 	atomic_init(&t->sha_state, SHA_NONE);
+	t->sha256[0] = '\0';
 	t->arena = cg__arena_in((char *)t + head, block);
 	t->block = block;
 	t->raw = (char *)t + head + block;
 	memcpy(t->raw, tok, len);
 	t->raw[len] = '\0';
 	t->sig = (unsigned char *)t->raw + len + 1;
+	t->sig_len = 0;
 	t->len = len;
 	t->signing_len = dots[1];
+	t->header = NULL;
+	t->claims = NULL;
+	t->alg = CG_ALG_UNKNOWN;
+	t->alg_name = NULL;
+	t->kid = NULL;
+	t->typ = NULL;
+	t->crit = 0;
+	for (i = 0; i < CG_REG_N_; i++)
+		t->reg[i] = NULL;
 	rc = parse_json_segment(
 	    tok, 0, dots[0], 0, hint, &t->arena, &t->header, err);
 	if (rc != CG_OK)
