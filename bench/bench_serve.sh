@@ -7,13 +7,18 @@
 # Environment:
 #   CLAIMGATE=/path/to/claimgate  binary to measure (default: scripts/build.sh release)
 #   BENCH_ALGS="HS256 RS256 ES256"       algorithms to run
-#   BENCH_CELLS="nginx peak paced node"  cells to run:
+#   BENCH_CELLS="nginx peak paced paired node"  cells to run:
 #     nginx  the HTTP ceiling (nginx `return 200`); with paced, also nginx
 #            paced at 10,000 requests/s, the machine's own tail (control)
 #     peak   claimgate serve at full load: one repeated token, 2000 distinct
 #     paced  claimgate serve paced at half of the peak just measured, for
 #            both token kinds (implies peak); bench/serve/paced.lua
 #     node   the Node fast-jwt service
+#     paired claimgate serve with one repeated token and nginx `return 200`
+#            in alternating rounds (BENCH_ROUNDS, default 7, of
+#            BENCH_ROUND_SECS, default 2, each): the median of the rounds'
+#            own ratios, which the machine's drift moves less than a ratio
+#            of two cells measured minutes apart (implies nginx)
 #   BENCH_NTOKENS=2000                   distinct tokens per algorithm
 #   e.g. BENCH_ALGS=RS256 BENCH_CELLS=paced BENCH_NTOKENS=200 bench/bench_serve.sh 5
 # Needs: wrk, nginx (Debian), node + npm (fast-jwt is installed into
@@ -37,9 +42,12 @@ trap cleanup EXIT
 bin=$(readlink -f "${CLAIMGATE:-$("$top/scripts/build.sh" release)/claimgate}")
 algs=${BENCH_ALGS:-HS256 RS256 ES256}
 ntok=${BENCH_NTOKENS:-2000}
-cells=" ${BENCH_CELLS:-nginx peak paced node} "
+cells=" ${BENCH_CELLS:-nginx peak paced paired node} "
 has() { [[ "$cells" == *" $1 "* ]]; }
 has paced && cells="$cells peak "
+has paired && cells="$cells nginx peak "
+rounds=${BENCH_ROUNDS:-7}
+round_secs=${BENCH_ROUND_SECS:-2}
 nodedir="$top/build/bench-serve"
 if has node; then
   mkdir -p "$nodedir"
@@ -47,9 +55,9 @@ if has node; then
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
-run_wrk() { # URL [LUA] -> "req/s p50 p99"
+run_wrk() { # URL [LUA] -> "req/s p50 p99"   (SECS overrides the cell length)
   local out
-  out=$(TOKENS="${TOKENS:-}" RATE="${RATE:-}" taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
+  out=$(TOKENS="${TOKENS:-}" RATE="${RATE:-}" taskset -c 1 wrk -t1 -c32 -d"${SECS:-$secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
   awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
 }
 cd "$work"
@@ -81,8 +89,21 @@ echo "| nginx \`return 200\`, 1 worker | - | - | $ng_rps | $ng_p50 | $ng_p99 | 1
 # The machine's own tail at the rate of the paced rows: nginx paced the
 # same way at 10,000 requests/s (about half of serve's peak here).
 has paced && paced_row "nginx \`return 200\`, paced (control)" - - 10000 "http://127.0.0.1:$np/"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+ng_pid=${pids[-1]}
+has paired || { kill "$ng_pid"; wait "$ng_pid" 2>/dev/null || true; }
 fi
+# Alternating rounds of nginx and serve (URL, with AUTH from the caller):
+# "median-serve-req/s median-nginx-req/s median-ratio%".
+paired() {
+  local i a n rs=() ns=() qs=()
+  for i in $(seq 1 "$rounds"); do
+    read -r n _ < <(AUTH= SECS="$round_secs" run_wrk "http://127.0.0.1:$np/")
+    read -r a _ < <(SECS="$round_secs" run_wrk "$1")
+    rs+=("$a"); ns+=("$n"); qs+=("$(awk -v a="$a" -v b="$n" 'BEGIN { printf "%.1f", 100 * a / b }')")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+  echo "$(med "${rs[@]}") $(med "${ns[@]}") $(med "${qs[@]}")"
+}
 for alg in $algs; do
   "$bin" keygen -a "$alg" --kid k -o "$alg.key" --jwks "$alg.jwks.json" >/dev/null
   cat >"$alg.yaml" <<Y
@@ -115,6 +136,10 @@ Y
   if has paced; then
     AUTH="Authorization: Bearer $one" paced_row "$half" "$alg" "1 repeated (cache hits)" "$(half "$peak_one")" "$url"
     TOKENS="$alg.tokens" paced_row "$half" "$alg" "$ntok distinct" "$(half "$peak_many")" "$url"
+  fi
+  if has paired; then
+    read -r a b c < <(AUTH="Authorization: Bearer $one" paired "$url")
+    echo "| claimgate serve (1 thread), $rounds rounds of ${round_secs} s alternating with nginx (median; nginx's median $b) | $alg | 1 repeated (cache hits) | $a | - | - | **$c%** paired |"
   fi
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
   fi

@@ -299,12 +299,49 @@ put_member(struct cg_buf *b, int first, const char *name)
 }
 
 /* A token value as cg__json_dump_compact writes it (numbers exactly as
- * the jansson path prints them). */
+ * the jansson path prints them). Strings, literals and integers are
+ * written here; other values go through jansson. */
 static void
 put_value(struct cg_buf *b, const struct cg_json *v)
 {
-	char *s = cg__json_dump_compact(v);
+	const char *str;
+	size_t len;
+	double d;
+	char *s;
 
+	switch (cg__jtype(v)) {
+	case CG_JSON_STRING:
+		if (cg__jstring(v, &str, &len) == CG_OK) {
+			cg__buf_json_string(b, str, len);
+			return;
+		}
+		break;
+	case CG_JSON_NULL: cg__buf_puts(b, "null"); return;
+	case CG_JSON_BOOL: {
+		int t = 0;
+		if (cg_json_bool(v, &t) == CG_OK) {
+			cg__buf_puts(b, t ? "true" : "false");
+			return;
+		}
+		break;
+	}
+	case CG_JSON_NUMBER:
+		/* An integral value up to 2^53 is written as an integer
+		 * (json.c, for_output); others keep jansson's format. */
+		if (cg__jnumber(v, &d) == CG_OK && d == floor(d) &&
+		    fabs(d) <= 9007199254740992.0) {
+			char num[32];
+			int n =
+			    snprintf(num, sizeof(num), "%lld", (long long)d);
+			if (n > 0 && (size_t)n < sizeof(num)) {
+				cg__buf_put(b, num, (size_t)n);
+				return;
+			}
+		}
+		break;
+	default: break;
+	}
+	s = cg__json_dump_compact(v);
 	if (s == NULL) {
 		b->oom = 1;
 		return;

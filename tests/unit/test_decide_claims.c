@@ -787,43 +787,53 @@ static void
 test_claims_copy_rename_from(void **state)
 {
 	static const struct crow rows[] = {
-		CL("sub copied, claim renamed", "", ""),
-		/* Token claims that share a trusted claim's name are not its
-		 * source; claims not listed never leave. */
-		CL("advisory claims dropped",
-		    ",\"email\":\"a@example.com\",\"roles\":[\"admin\"],"
-		    "\"tenant\":\"evil\",\"scopes\":\"x\",\"level\":\"GOLD\","
-		    "\"user\":\"root\",\"jti\":\"j\",\"nbf\":1,\"iat\":1",
-		    ""),
-		CL("from: corp listed", ",\"tid\":\"acme-1\"",
-		    ",\"tenant\":\"acme-1\""),
-		/* pid is from partner only (and has no pattern or map). */
-		CL("from: corp not listed", ",\"pid\":\"p\"", ""),
-		{ "from: partner listed, tenant's from is not", "claims", K_P1,
-		    BODY(ISS_PARTNER, ",\"pid\":\"p\",\"tid\":\"acme\""),
-		    CG_REASON_OK,
-		    "{\"sub\":\"alice\",\"user\":\"alice\",\"pid\":\"p\"}" },
-		/* Values without pattern or map are copied as they are. */
-		RAW("raw string", "\"s\"", "{\"raw\":\"s\"}"),
-		RAW("raw number", "7", "{\"raw\":7}"),
-		RAW("raw fraction", "0.5", "{\"raw\":0.5}"),
-		RAW("raw true", "true", "{\"raw\":true}"),
-		RAW("raw object", "{\"a\":[1,\"b\"]}",
-		    "{\"raw\":{\"a\":[1,\"b\"]}}"),
-		RAW("raw empty string", "\"\"", "{\"raw\":\"\"}"),
-		RAW("raw mixed list", "[\"a\",2]", "{\"raw\":[\"a\",2]}"),
-		/* Decision: null is never a trusted value. */
-		RAW("raw null", "null", "{}"),
-		RAW("raw [null]", "[null]", "{}"),
-		/* A list left empty counts as absent. */
-		RAW("raw []", "[]", "{}"),
-		/* Nothing leaves on deny. */
-		{ "expired", "claims", K_RSA1,
-		    CORP_NOEXP(",\"exp\":1,\"tid\":\"acme\""),
-		    CG_REASON_TOKEN_EXPIRED, NULL },
-		{ "expired, raw", "raw", K_RSA1,
-		    CORP_NOEXP(",\"exp\":1,\"raw\":1"), CG_REASON_TOKEN_EXPIRED,
-		    NULL },
+	    CL("sub copied, claim renamed", "", ""),
+	    /* Token claims that share a trusted claim's name are not its
+	     * source; claims not listed never leave. */
+	    CL("advisory claims dropped",
+	        ",\"email\":\"a@example.com\",\"roles\":[\"admin\"],"
+	        "\"tenant\":\"evil\",\"scopes\":\"x\",\"level\":\"GOLD\","
+	        "\"user\":\"root\",\"jti\":\"j\",\"nbf\":1,\"iat\":1",
+	        ""),
+	    CL("from: corp listed", ",\"tid\":\"acme-1\"",
+	        ",\"tenant\":\"acme-1\""),
+	    /* pid is from partner only (and has no pattern or map). */
+	    CL("from: corp not listed", ",\"pid\":\"p\"", ""),
+	    {"from: partner listed, tenant's from is not", "claims", K_P1,
+	        BODY(ISS_PARTNER, ",\"pid\":\"p\",\"tid\":\"acme\""),
+	        CG_REASON_OK,
+	        "{\"sub\":\"alice\",\"user\":\"alice\",\"pid\":\"p\"}"},
+	    /* Values without pattern or map are copied as they are. */
+	    RAW("raw string", "\"s\"", "{\"raw\":\"s\"}"),
+	    RAW("raw number", "7", "{\"raw\":7}"),
+	    RAW("raw fraction", "0.5", "{\"raw\":0.5}"),
+	    RAW("raw true", "true", "{\"raw\":true}"),
+	    RAW("raw object", "{\"a\":[1,\"b\"]}",
+	        "{\"raw\":{\"a\":[1,\"b\"]}}"),
+	    RAW("raw empty string", "\"\"", "{\"raw\":\"\"}"),
+	    RAW("raw mixed list", "[\"a\",2]", "{\"raw\":[\"a\",2]}"),
+	    /* Written without jansson on the request path, as jansson
+	     * writes them: integers up to 2^53, literals, escapes. */
+	    RAW("raw false", "false", "{\"raw\":false}"),
+	    RAW("raw negative", "-12", "{\"raw\":-12}"),
+	    RAW("raw exponent", "1e3", "{\"raw\":1000}"),
+	    RAW("raw -0", "-0", "{\"raw\":0}"),
+	    RAW("raw 2^53", "9007199254740992", "{\"raw\":9007199254740992}"),
+	    RAW("raw -2^53", "-9007199254740992",
+	        "{\"raw\":-9007199254740992}"),
+	    RAW("raw escapes", "\"q\\\"b\\\\n\\n\\u0001\\u00e9/\"",
+	        "{\"raw\":\"q\\\"b\\\\n\\n\\u0001\xc3\xa9/\"}"),
+	    /* Decision: null is never a trusted value. */
+	    RAW("raw null", "null", "{}"),
+	    RAW("raw [null]", "[null]", "{}"),
+	    /* A list left empty counts as absent. */
+	    RAW("raw []", "[]", "{}"),
+	    /* Nothing leaves on deny. */
+	    {"expired", "claims", K_RSA1,
+	        CORP_NOEXP(",\"exp\":1,\"tid\":\"acme\""),
+	        CG_REASON_TOKEN_EXPIRED, NULL},
+	    {"expired, raw", "raw", K_RSA1, CORP_NOEXP(",\"exp\":1,\"raw\":1"),
+	        CG_REASON_TOKEN_EXPIRED, NULL},
 	};
 
 	(void)state;
