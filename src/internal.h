@@ -135,6 +135,11 @@ void cg__buf_put(struct cg_buf *b, const char *s, size_t n);
 void cg__buf_puts(struct cg_buf *b, const char *s);
 /* s[0..n) as a JSON string, escaped exactly as jansson writes it. */
 void cg__buf_json_string(struct cg_buf *b, const char *s, size_t n);
+/* The first byte at or after q, before end, that is below 0x20, '"', '\\'
+ * or above 0x7f; end when there is none (json_reader.c). Everything
+ * before it stands in a JSON string as it is. */
+const unsigned char *cg__json_plain_run(
+    const unsigned char *q, const unsigned char *end);
 /* The text, NUL-terminated (free()), or NULL after a failure; the buffer
  * is empty again either way. */
 char *cg__buf_finish(struct cg_buf *b);

@@ -290,8 +290,8 @@ string_fault(
  * of each test is exact (a borrow only runs upwards from a true match),
  * so the first flagged byte is the first one the slow loop must see.
  */
-static const unsigned char *
-plain_run(const unsigned char *q, const unsigned char *end)
+const unsigned char *
+cg__json_plain_run(const unsigned char *q, const unsigned char *end)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&    \
     (defined(__GNUC__) || defined(__clang__))
@@ -327,7 +327,7 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 	unsigned cp, lo;
 
 	/* Most strings are plain: find the quote and terminate there. */
-	q = (unsigned char *)(uintptr_t)plain_run(q, end);
+	q = (unsigned char *)(uintptr_t)cg__json_plain_run(q, end);
 	for (o = q;;) {
 		if (q >= end)
 			return string_fault(r, end, end, "JSON ends early");

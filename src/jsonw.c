@@ -25,7 +25,7 @@ grow(struct cg_buf *b, size_t more)
 		return -1;
 	if (b->cap - b->len > more)
 		return 0;
-	cap = b->cap == 0 ? 512 : b->cap;
+	cap = b->cap == 0 ? 1024 : b->cap;
 	while (cap - b->len <= more) {
 		if (cap > SIZE_MAX / 2) {
 			b->oom = 1;
@@ -74,6 +74,18 @@ cg__buf_json_string(struct cg_buf *b, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		char *o;
+		if (run == 0 && i + 8 <= n) {
+			/* Plain bytes eight at a time, up to the first that may
+			 * need an escape (json_reader.c). */
+			const unsigned char *u = (const unsigned char *)s;
+			size_t j =
+			    (size_t)(cg__json_plain_run(u + i, u + n) - u);
+			if (j > i) {
+				run = j - i;
+				i = j - 1;
+				continue;
+			}
+		}
 		if (ch >= 0x20 && ch != '"' && ch != '\\') {
 			run++;
 			continue;

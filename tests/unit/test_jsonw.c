@@ -117,6 +117,38 @@ test_random_strings(void **state)
 	}
 }
 
+/* Mostly plain ASCII with the bytes that need care at every position:
+ * the writer copies plain runs eight bytes at a time and must stop at
+ * each of these exactly. */
+static void
+test_ascii_runs(void **state)
+{
+	static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f",
+	    "\x7f", "\xc3\xa9", "\xe2\x82\xac", "/"};
+	uint32_t x = 0x2545f491u;
+	size_t i, step = cgt_sample_step();
+
+	(void)state;
+	for (i = 0; i < 20000; i += step) {
+		char s[400];
+		size_t n = 0, want = (x >> 9) % 100, k;
+		for (k = 0; k < want; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			if (x % 11 == 0) {
+				const char *o = odd[(x >> 8) % 9];
+				memcpy(s + n, o, strlen(o));
+				n += strlen(o);
+			} else {
+				s[n++] = (char)(' ' + (x >> 8) % 95);
+			}
+		}
+		expect_like_jansson(s, n);
+		x = x * 1103515245u + 12345u;
+	}
+}
+
 /* Growth across the initial capacity, and the buffer's own pieces. */
 static void
 test_buffer(void **state)
@@ -154,6 +186,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_edges),
 	    cmocka_unit_test(test_random_strings),
+	    cmocka_unit_test(test_ascii_runs),
 	    cmocka_unit_test(test_buffer),
 	};
 
