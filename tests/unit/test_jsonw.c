@@ -96,57 +96,58 @@ put_cp(char *o, uint32_t r)
 	return 3;
 }
 
-static void
-test_random_strings(void **state)
+/* Mostly plain ASCII, with the bytes that need care now and then: the
+ * writer copies plain runs eight bytes at a time and must stop at each
+ * of these exactly. */
+static size_t
+put_ascii_or_odd(char *o, uint32_t r)
 {
-	uint32_t x = 0x9e3779b9u;
+	static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f",
+	    "\x7f", "\xc3\xa9", "\xe2\x82\xac", "/"};
+	size_t n;
+
+	if (r % 11 != 0) {
+		o[0] = (char)(' ' + (r >> 8) % 95);
+		return 1;
+	}
+	n = strlen(odd[(r >> 8) % 9]);
+	memcpy(o, odd[(r >> 8) % 9], n);
+	return n;
+}
+
+/* Strings of fewer than `most` pieces (put writes at most 3 bytes each),
+ * from a xorshift sequence started at x, each compared with jansson. */
+static void
+each_random_text(uint32_t x, size_t most, size_t (*put)(char *, uint32_t))
+{
 	size_t i, step = cgt_sample_step();
 
-	(void)state;
 	for (i = 0; i < 20000; i += step) {
 		char s[400];
-		size_t n = 0, want = (x >> 7) % 120, k;
+		size_t n = 0, want = (x >> 7) % most, k;
 		for (k = 0; k < want; k++) {
 			x ^= x << 13;
 			x ^= x >> 17;
 			x ^= x << 5;
-			n += put_cp(s + n, x);
+			n += put(s + n, x);
 		}
 		expect_like_jansson(s, n);
 		x = x * 1103515245u + 12345u;
 	}
 }
 
-/* Mostly plain ASCII with the bytes that need care at every position:
- * the writer copies plain runs eight bytes at a time and must stop at
- * each of these exactly. */
+static void
+test_random_strings(void **state)
+{
+	(void)state;
+	each_random_text(0x9e3779b9u, 120, put_cp);
+}
+
 static void
 test_ascii_runs(void **state)
 {
-	static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f",
-	    "\x7f", "\xc3\xa9", "\xe2\x82\xac", "/"};
-	uint32_t x = 0x2545f491u;
-	size_t i, step = cgt_sample_step();
-
 	(void)state;
-	for (i = 0; i < 20000; i += step) {
-		char s[400];
-		size_t n = 0, want = (x >> 9) % 100, k;
-		for (k = 0; k < want; k++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			if (x % 11 == 0) {
-				const char *o = odd[(x >> 8) % 9];
-				memcpy(s + n, o, strlen(o));
-				n += strlen(o);
-			} else {
-				s[n++] = (char)(' ' + (x >> 8) % 95);
-			}
-		}
-		expect_like_jansson(s, n);
-		x = x * 1103515245u + 12345u;
-	}
+	each_random_text(0x2545f491u, 120, put_ascii_or_odd);
 }
 
 /* Growth across the initial capacity, and the buffer's own pieces. */
