@@ -200,8 +200,6 @@ check_header(struct cg_token *t, struct cg_error *err)
 	return CG_OK;
 }
 
-/* t->reg: the registered claims, in one pass over the claims' members
- * (names are unique: the reader rejects duplicates). */
 /* The three bytes of a name as one number, for the lookups below. */
 #define NAME3(a, b, c)                                                         \
 	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
@@ -224,6 +222,8 @@ reg_index(const char *name)
 	return -1;
 }
 
+/* t->reg: the registered claims, in one pass over the claims' members
+ * (names are unique: the reader rejects duplicates). */
 static void
 find_registered(struct cg_token *t)
 {
