@@ -326,10 +326,9 @@ put_value(struct cg_buf *b, const struct cg_json *v)
 		break;
 	}
 	case CG_JSON_NUMBER:
-		/* An integral value up to 2^53 is written as an integer
-		 * (json.c, for_output); others keep jansson's format. */
-		if (cg__jnumber(v, &d) == CG_OK && d == floor(d) &&
-		    fabs(d) <= 9007199254740992.0) {
+		/* Written as an integer as json.c's output does
+		 * (cg__json_integral); others keep jansson's format. */
+		if (cg__jnumber(v, &d) == CG_OK && cg__json_integral(d)) {
 			char num[32];
 			int n =
 			    snprintf(num, sizeof(num), "%lld", (long long)d);

@@ -92,6 +92,17 @@ cg__is_jnode(const struct cg_json *v)
  */
 #define CG__JN(v) ((const struct cg_jnode *)(const void *)(v))
 
+/* 1 when a number is written as a JSON integer (json.c's output, and
+ * the decision's own writer): integral and within 2^53, where a double
+ * is exact. */
+static inline int
+cg__json_integral(double d)
+{
+	/* The bounds first: the cast is defined only within range. */
+	return d <= 9007199254740992.0 && d >= -9007199254740992.0 &&
+	       d == (double)(long long)d;
+}
+
 static inline cg_json_type
 cg__jtype(const struct cg_json *v)
 {

@@ -20,7 +20,6 @@
  * struct cg_json accessors below, told apart by their first word
  * (jnode.h). Values built for decisions and output are jansson's.
  */
-#include <math.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -136,7 +135,7 @@ cg_json_typeof(const struct cg_json *v)
 	if (v == NULL)
 		return CG_JSON_ABSENT;
 	if (cg__is_jnode(v))
-		return (cg_json_type)N(v)->type;
+		return cg__jtype(v);
 	switch (json_typeof(CJ(v))) {
 	case JSON_OBJECT: return CG_JSON_OBJECT;
 	case JSON_ARRAY: return CG_JSON_ARRAY;
@@ -160,12 +159,11 @@ cg_json_string(const struct cg_json *v, const char **s, size_t *len)
 	if (len != NULL)
 		*len = 0;
 	if (cg__is_jnode(v)) {
-		if (N(v)->type != CG_JSON_STRING)
-			return CG_ERR_TYPE;
-		*s = N(v)->u.str;
+		size_t n = 0;
+		cg_code rc = cg__jstring(v, s, &n);
 		if (len != NULL)
-			*len = N(v)->n;
-		return CG_OK;
+			*len = n;
+		return rc;
 	}
 	if (!json_is_string(CJ(v)))
 		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
@@ -190,12 +188,8 @@ cg_json_number(const struct cg_json *v, double *d)
 	if (d == NULL)
 		return CG_ERR_ARG;
 	*d = 0;
-	if (cg__is_jnode(v)) {
-		if (N(v)->type != CG_JSON_NUMBER)
-			return CG_ERR_TYPE;
-		*d = N(v)->u.num;
-		return CG_OK;
-	}
+	if (cg__is_jnode(v))
+		return cg__jnumber(v, d);
 	if (!json_is_number(CJ(v)))
 		return v == NULL ? CG_ERR_NOT_FOUND : CG_ERR_TYPE;
 	*d = json_number_value(CJ(v));
@@ -226,7 +220,7 @@ size_t
 cg_json_array_size(const struct cg_json *v)
 {
 	if (cg__is_jnode(v))
-		return N(v)->type == CG_JSON_ARRAY ? N(v)->n : 0;
+		return cg__jarray_size(v);
 	return json_is_array(CJ(v)) ? json_array_size(CJ(v)) : 0;
 }
 
@@ -235,10 +229,7 @@ const struct cg_json *
 cg_json_array_get(const struct cg_json *v, size_t i)
 {
 	if (cg__is_jnode(v))
-		return N(v)->type == CG_JSON_ARRAY && i < N(v)->n
-		           ? (const struct cg_json *)(const void *)N(v)
-		                 ->u.kids[i]
-		           : NULL;
+		return cg__jarray_get(v, i);
 	if (!json_is_array(CJ(v)))
 		return NULL;
 	return (const struct cg_json *)json_array_get(CJ(v), i);
@@ -400,7 +391,7 @@ for_output(const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_REAL:
 		d = json_real_value(v);
-		if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+		if (cg__json_integral(d))
 			return json_integer((json_int_t)d);
 		return json_real(d);
 	case JSON_OBJECT:
