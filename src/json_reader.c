@@ -61,7 +61,7 @@ void *
 cg__arena_alloc(struct cg_arena **ap, size_t n, size_t hint)
 {
 	struct cg_arena *a = *ap;
-	size_t align = sizeof(max_align_t), cap;
+	size_t align = _Alignof(max_align_t), cap;
 	void *p;
 
 	n = (n + align - 1) / align * align;
@@ -141,17 +141,31 @@ fail(struct rd *r, const char *why)
 static void
 skip_ws(struct rd *r)
 {
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
-	                            *r->p == '\n' || *r->p == '\r'))
+	/* The four whitespace bytes are all <= ' ': a token without
+	 * whitespace (the usual kind) costs one compare per call. */
+	while (
+	    r->p < r->end && *r->p <= ' ' &&
+	    (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
 		r->p++;
 }
+
+/* Nodes are a whole number of alignment units, so the bump below keeps
+ * the arena aligned exactly as cg__arena_alloc would. */
+_Static_assert(sizeof(struct cg_jnode) % _Alignof(max_align_t) == 0,
+    "cg_jnode size is not a multiple of the arena alignment");
 
 static struct cg_jnode *
 new_node(struct rd *r, cg_json_type t)
 {
-	struct cg_jnode *n = cg__arena_alloc(r->arena, sizeof(*n), r->hint);
+	struct cg_arena *a = *r->arena;
+	struct cg_jnode *n;
 
-	if (n == NULL) {
+	/* Most nodes fit the current block: bump in place. */
+	if (a != NULL && a->cap - a->used >= sizeof(*n)) {
+		n = (struct cg_jnode *)(void *)((char *)a->data + a->used);
+		a->used += sizeof(*n);
+	} else if ((n = cg__arena_alloc(r->arena, sizeof(*n), r->hint)) ==
+	           NULL) {
 		r->oom = 1;
 		return NULL;
 	}
@@ -328,6 +342,13 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 
 	/* Most strings are plain: find the quote and terminate there. */
 	q = (unsigned char *)(uintptr_t)cg__json_plain_run(q, end);
+	if (q < end && *q == '"') {
+		*q = '\0';
+		*out = (const char *)open + 1;
+		*outlen = (size_t)(q - open - 1);
+		r->p = q + 1;
+		return 0;
+	}
 	for (o = q;;) {
 		if (q >= end)
 			return string_fault(r, end, end, "JSON ends early");
@@ -600,8 +621,14 @@ parse_container(struct rd *r, struct cg_jnode *n, int depth, int object)
 		child->key = key;
 		child->keylen = keylen;
 		child->off = off;
-		if (parse_value(r, child, depth) != 0)
+		/* Strings are most values: straight to their reader. */
+		if (r->p < r->end && *r->p == '"') {
+			child->type = CG_JSON_STRING;
+			if (parse_string(r, &child->u.str, &child->n) != 0)
+				goto out;
+		} else if (parse_value(r, child, depth) != 0) {
 			goto out;
+		}
 		if (count == cap) {
 			if (cap > SIZE_MAX / 2 / sizeof(*kids))
 				goto out;
