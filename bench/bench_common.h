@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "internal.h"
 #include "signer.h"
@@ -128,6 +129,10 @@ struct bench_raw {
 	EVP_MD_CTX *work;
 	EVP_MAC *mac;
 	EVP_MD_CTX *hin, *hout; /* HMAC pad states */
+	/* The same as plain SHA-2 states ([0] inner, [1] outer). */
+	int plain_bits;
+	SHA256_CTX p256[2];
+	SHA512_CTX p512[2];
 };
 
 int bench_raw_init(struct bench_raw *r, const struct bench_case *c);

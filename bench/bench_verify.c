@@ -812,8 +812,8 @@ main(int argc, char **argv)
 	}
 	printf("Verifications/s (single thread; the cells of a row measured "
 	       "in interleaved rounds).\n(a) raw OpenSSL: best = "
-	       "prepared context copied\n(HMAC: pad states copied; Ed25519: "
-	       "re-initialised),"
+	       "prepared context copied\n(HMAC: plain SHA-2 pad states copied; "
+	       "Ed25519: re-initialised),"
 	       " new+copy = EVP_MD_CTX_new + copy + free,\nnaive = new context "
 	       "+ DigestVerifyInit per call. (b) cg_token_verify on a parsed "
 	       "token,\n(c) cg_token_parse + verify + free, (d) cg_decide + "

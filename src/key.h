@@ -45,6 +45,19 @@ cg_code cg__pk_verify(const struct cg__pk *pk, cg_alg alg,
     const unsigned char *msg, size_t msglen, const unsigned char *sig,
     size_t siglen);
 
+/* HMAC-SHA-2 on plain digest states copied per call (hmac_sha2.c).
+ * cg__hmac2_new returns NULL when bits is not 256, 384 or 512, the key is
+ * longer than the digest's block (hash it first, RFC 2104 section 2),
+ * OpenSSL lacks its deprecated SHA-2 functions, or memory runs out.
+ * cg__hmac2_verify returns 1 when tag is the full HMAC of msg (compared
+ * in constant time), else 0. cg__hmac2_free wipes the states. */
+struct cg__hmac2;
+struct cg__hmac2 *cg__hmac2_new(
+    int bits, const unsigned char *key, size_t keylen);
+int cg__hmac2_verify(const struct cg__hmac2 *h, const unsigned char *msg,
+    size_t msglen, const unsigned char *tag, size_t taglen);
+void cg__hmac2_free(struct cg__hmac2 *h);
+
 /* The raw-to-DER conversion for ECDSA (RFC 7518 section 3.4), exposed for
  * tests: returns the DER length, or 0 when r or s is outside [1, n-1]. */
 size_t cg__ecdsa_raw_to_der(cg_alg alg, const unsigned char *sig,

@@ -1,6 +1,7 @@
 /*
- * sig_openssl.c - the only file that includes OpenSSL headers: key
- * material, prepared verification contexts, ECDSA raw-to-DER, HMAC.
+ * sig_openssl.c - verification with OpenSSL: key material, prepared
+ * verification contexts, ECDSA raw-to-DER, HMAC (hmac_sha2.c holds the
+ * plain-state HMAC path).
  *
  * Every key is turned into one prepared context per algorithm it can
  * verify, at load time. A verification copies the prepared context
@@ -31,6 +32,9 @@ struct cg__pk {
 	/* HMAC (RFC 2104): digest states after the key's inner and outer
 	 * pad blocks, copied per call. */
 	EVP_MD_CTX *hin[CG_ALG_HS512 + 1], *hout[CG_ALG_HS512 + 1];
+	/* The same states as plain structs (hmac_sha2.c), used instead when
+	 * present: not in FIPS mode, and OpenSSL has the SHA-2 functions. */
+	struct cg__hmac2 *hlow[CG_ALG_HS512 + 1];
 	unsigned char *secret;
 	size_t secret_len;
 	unsigned char ed25519[32];	     /* libsodium public key */
@@ -89,6 +93,7 @@ cg__pk_free(struct cg__pk *pk)
 		EVP_MD_CTX_free(pk->tmpl[i]);
 		EVP_MD_CTX_free(pk->hin[i]);
 		EVP_MD_CTX_free(pk->hout[i]);
+		cg__hmac2_free(pk->hlow[i]);
 	}
 	EVP_PKEY_free(pk->pkey);
 	cg__free_secret(pk->secret, pk->secret_len);
@@ -354,6 +359,10 @@ prepare_mac(struct cg__pk *pk, const struct cg_alg_desc *d)
 	rc = pk->hin[d->alg] != NULL && pk->hout[d->alg] != NULL
 	         ? CG_OK
 	         : CG_ERR_CRYPTO;
+	/* A FIPS configuration keeps every digest inside the provider. */
+	if (rc == CG_OK && !EVP_default_properties_is_fips_enabled(NULL))
+		pk->hlow[d->alg] =
+		    cg__hmac2_new((int)d->hash_len * 8, key, keylen);
 out:
 	OPENSSL_cleanse(hashed, sizeof(hashed));
 	EVP_MD_free(md);
@@ -512,6 +521,10 @@ verify_hmac(const struct cg__pk *pk, cg_alg alg, const unsigned char *msg,
 	/* JOSE never truncates HMAC tags (RFC 7518 section 3.2). */
 	if (pk->hin[alg] == NULL || siglen != d->hash_len)
 		return CG_ERR_SIGNATURE;
+	if (pk->hlow[alg] != NULL)
+		return cg__hmac2_verify(pk->hlow[alg], msg, msglen, sig, siglen)
+		           ? CG_OK
+		           : CG_ERR_SIGNATURE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return CG_ERR_NOMEM;
 	r = EVP_MD_CTX_copy_ex(ctx, pk->hin[alg]) == 1 &&
