@@ -140,6 +140,12 @@ void cg__buf_json_string(struct cg_buf *b, const char *s, size_t n);
  * before it stands in a JSON string as it is. */
 const unsigned char *cg__json_plain_run(
     const unsigned char *q, const unsigned char *end);
+/* Bitmaps of p[0..len) for the JSON reader (json_index.c): bit i of
+ * quote[] when p[i] is '"', of bad[] when p[i] is '\\', below 0x20 or
+ * above 0x7f. Returns 1 when written, 0 when there is no index (no AVX2,
+ * len 0, or more than `words` 64-bit words needed). */
+int cg__json_index(const unsigned char *p, size_t len, uint64_t *quote,
+    uint64_t *bad, size_t words);
 /* The text, NUL-terminated (free()), or NULL after a failure; the buffer
  * is empty again either way. */
 char *cg__buf_finish(struct cg_buf *b);

@@ -123,6 +123,9 @@ cg__arena_free(struct cg_arena *a)
 
 struct rd {
 	unsigned char *p, *end, *start; /* the document, parsed in place */
+	/* json_index.c's bitmaps of the document as received, or NULL. */
+	const uint64_t *quote, *bad;
+	size_t words;
 	struct cg_arena **arena;
 	size_t hint;
 	int max_depth;
@@ -330,12 +333,46 @@ cg__json_plain_run(const unsigned char *q, const unsigned char *end)
 }
 
 /*
- * A string at r->p (which is '"'), unescaped in place: escapes only
- * shrink, so the bytes are rewritten where they stand and the closing
- * quote's position (or an earlier one) takes the terminating NUL.
+ * The index's answer for a string whose content starts at offset s: the
+ * offset of the next quote when no byte before it needs the slow path
+ * (then the content is s..end as it stands), else 0 (a quote is never at
+ * offset 0 after an opening one). The bitmaps describe the document as
+ * received; unescaping rewrites only bytes inside strings already read,
+ * all before s.
+ */
+static size_t
+indexed_end(const struct rd *r, size_t s)
+{
+	size_t w = s >> 6, last, e;
+	uint64_t m, b;
+
+	if (w >= r->words)
+		return 0;
+	m = r->quote[w] & (~(uint64_t)0 << (s & 63));
+	while (m == 0) {
+		if (++w == r->words)
+			return 0;
+		m = r->quote[w];
+	}
+	e = (w << 6) + (size_t)__builtin_ctzll(m);
+	/* No flagged byte in [s, e). */
+	last = w;
+	w = s >> 6;
+	b = r->bad[w] & (~(uint64_t)0 << (s & 63));
+	for (; w < last; b = r->bad[++w])
+		if (b != 0)
+			return 0;
+	return (b & (((uint64_t)1 << (e & 63)) - 1)) == 0 ? e : 0;
+}
+
+/*
+ * A string at r->p (which is '"') that the index did not settle,
+ * unescaped in place: escapes only shrink, so the bytes are rewritten
+ * where they stand and the closing quote's position (or an earlier one)
+ * takes the terminating NUL.
  */
 static int
-parse_string(struct rd *r, const char **out, size_t *outlen)
+parse_string_slow(struct rd *r, const char **out, size_t *outlen)
 {
 	unsigned char *open = r->p, *q = open + 1, *o, *end = r->end;
 	unsigned cp, lo;
@@ -428,6 +465,26 @@ parse_string(struct rd *r, const char **out, size_t *outlen)
 		}
 		o += put_utf8(o, cp);
 	}
+}
+
+/*
+ * A string at r->p (which is '"'). A plain one (no escape, control or
+ * non-ASCII byte) ends at the next quote, which the index finds without
+ * reading the string; the rest go to parse_string_slow.
+ */
+static inline int
+parse_string(struct rd *r, const char **out, size_t *outlen)
+{
+	size_t s = (size_t)(r->p - r->start) + 1, e;
+
+	if (r->quote != NULL && (e = indexed_end(r, s)) != 0) {
+		r->start[e] = '\0';
+		*out = (const char *)r->start + s;
+		*outlen = e - s;
+		r->p = r->start + e + 1;
+		return 0;
+	}
+	return parse_string_slow(r, out, outlen);
 }
 
 static int
@@ -743,6 +800,10 @@ cg__jnode_parse_inplace(char *p, size_t len, int max_depth,
     struct cg_arena **arena, const struct cg_jnode **out, size_t *bad_offset,
     char *why, size_t whysz)
 {
+	/* An index for documents up to INDEX_WORDS * 64 bytes (claims sets
+	 * are far smaller); longer ones are read without it. */
+	enum { INDEX_WORDS = 64 };
+	uint64_t quote[INDEX_WORDS], bad[INDEX_WORDS];
 	struct cg_jnode *root;
 	struct rd r;
 
@@ -756,6 +817,11 @@ cg__jnode_parse_inplace(char *p, size_t len, int max_depth,
 	 * few bytes of JSON. */
 	r.hint = len * 8 + 512;
 	r.max_depth = max_depth;
+	if (cg__json_index(r.start, len, quote, bad, INDEX_WORDS)) {
+		r.quote = quote;
+		r.bad = bad;
+		r.words = (len + 63) / 64;
+	}
 	skip_ws(&r);
 	if (r.p >= r.end || *r.p != '{') {
 		*bad_offset = (size_t)(r.p - r.start);

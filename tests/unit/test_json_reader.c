@@ -246,6 +246,96 @@ mutate(struct sbuf *b)
 	}
 }
 
+/* The reader's result for p[0..len) as text: the value's JSON, or the
+ * error with its offset. Caller frees. */
+static char *
+reader_result(const char *p, size_t len)
+{
+	const struct cg_jnode *nv = NULL;
+	struct cg_arena *arena = NULL;
+	char why[80], *out, *d;
+	size_t bad;
+	cg_code rc;
+
+	rc = cg__jnode_parse(
+	    p, len, CG_MAX_JSON_DEPTH, &arena, &nv, &bad, why, sizeof(why));
+	if (rc == CG_OK) {
+		d = cg_json_dump((const struct cg_json *)(const void *)nv, 0);
+		assert_non_null(d);
+		out = strdup(d);
+		cg_free(d);
+	} else {
+		out = cgt_fmt("%s at %zu: %s", cg_code_name(rc), bad, why);
+	}
+	assert_non_null(out);
+	cg__arena_free(arena);
+	return out;
+}
+
+/*
+ * The index (src/json_index.c) settles plain strings with bit scans over
+ * 64-byte words; documents longer than its 4 KiB are read without it.
+ * Every kind of byte that needs the slow path, in strings of every length
+ * up to 130 bytes, at their ends and on both sides of each word boundary
+ * (the document shifted so that boundaries fall everywhere), followed by a
+ * plain string that the index must still find: the same result with the index
+ * and without (the same document padded past 4 KiB with trailing whitespace),
+ * and the same as jansson.
+ */
+static void
+test_index_boundaries(void **state)
+{
+	static const char *const kinds[] = {"\\n", "\\\"", "\xc3\xa9", "\x01",
+	    "\x7f", "\x80", "\\u00e9", "\x1f"};
+	static const size_t shifts[] = {0, 1, 5, 31, 32, 33, 62, 63};
+	size_t pad = 4200, step = cgt_sample_step(), k, j, len, at, checked = 0;
+	char *doc = malloc(8192), *s = malloc(256);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_non_null(s);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (j = 0; j < sizeof(shifts) / sizeof(shifts[0]); j++)
+			for (len = 0; len <= 130; len += step)
+				for (at = 0; at <= len; at += step) {
+					/* The string's content starts at
+					 * shifts[j] + 6: positions next to a
+					 * word boundary, and the ends. */
+					size_t col = (shifts[j] + 6 + at) % 64;
+					char *a, *b;
+					size_t n;
+					if (at > 2 && at + 2 < len && col > 1 &&
+					    col < 62)
+						continue;
+					memset(s, 'x', len);
+					s[len] = '\0';
+					/* at == len: no special byte at all */
+					n = (size_t)snprintf(doc, 8192,
+					    "%*s{\"k\":\"%.*s%s%s\",\"m\":"
+					    "\"plain-after\"}",
+					    (int)shifts[j], "", (int)at, s,
+					    at < len ? kinds[k] : "",
+					    at < len ? s + at : "");
+					a = reader_result(doc, n);
+					memset(doc + n, ' ', pad);
+					b = reader_result(doc, n + pad);
+					if (strcmp(a, b) != 0)
+						fail_msg(
+						    "kind %zu shift %zu len "
+						    "%zu at %zu: indexed "
+						    "%s, not %s",
+						    k, shifts[j], len, at, a,
+						    b);
+					(void)both(doc, n);
+					free(a);
+					free(b);
+					checked++;
+				}
+	assert_true(checked > 10000 / step);
+	free(doc);
+	free(s);
+}
+
 static void
 test_generated_corpus(void **state)
 {
@@ -372,10 +462,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_edge_cases),
-		cmocka_unit_test(test_generated_corpus),
-		cmocka_unit_test(test_accessors),
-		cmocka_unit_test(test_many_members),
+	    cmocka_unit_test(test_edge_cases),
+	    cmocka_unit_test(test_generated_corpus),
+	    cmocka_unit_test(test_index_boundaries),
+	    cmocka_unit_test(test_accessors),
+	    cmocka_unit_test(test_many_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
