@@ -9,10 +9,10 @@
 #   BENCH_ALGS="HS256 RS256 ES256"       algorithms to run
 #   BENCH_CELLS="nginx peak paced paired node"  cells to run:
 #     nginx  the HTTP ceiling (nginx `return 200`); with paced, also nginx
-#            paced at 10,000 requests/s, the machine's own tail (control)
+#            paced at half of its own peak, the machine's own tail (control)
 #     peak   claimgate serve at full load: one repeated token, 2000 distinct
 #     paced  claimgate serve paced at half of the peak just measured, for
-#            both token kinds (implies peak); bench/serve/paced.lua
+#            both token kinds (implies peak); bench_pace (bench/serve/pace.c)
 #     node   the Node fast-jwt service
 #     paired claimgate serve with one repeated token and nginx `return 200`
 #            in alternating rounds (BENCH_ROUNDS, default 7, of
@@ -22,16 +22,26 @@
 #   BENCH_NTOKENS=2000                   distinct tokens per algorithm
 #   e.g. BENCH_ALGS=RS256 BENCH_CELLS=paced BENCH_NTOKENS=200 bench/bench_serve.sh 5
 # Needs: wrk, nginx (Debian), node + npm (fast-jwt is installed into
-# build/bench-serve). Prints a Markdown table; never gates anything.
+# build/bench-serve), cmake for the paced cells (bench_pace is built into
+# build/bench when missing or older than its source). Prints a Markdown
+# table; never gates anything.
 #
-# The paced rows: wrk has no constant-rate mode, so bench/serve/paced.lua
-# keeps a schedule (request i due at start + i / RATE) and answers wrk's
-# delay() hook with the time left to the next due slot: the 32
-# connections together send at RATE. The target is half of the peak of
-# the same server, algorithm and tokens, measured just before. The row
-# gives the target and the rate reached, and wrk's p50/p99, which under
-# this pacing are per-request response times without coordinated-omission
-# correction.
+# The paced rows: wrk has no constant-rate mode, so they use bench_pace
+# (bench/serve/pace.c), an open-loop generator on 32 keep-alive
+# connections, pinned to CPU 1 like wrk. Request i is due at
+# start + i / RATE, in nanoseconds; the generator sleeps on an absolute
+# timer (timerfd) to each due time and writes the request on an idle
+# connection, or queues it when all 32 are busy (counted as late) - the
+# schedule never waits for the server. A request's latency runs from its
+# due time to the end of its response, so queueing and a late send count
+# against the result (coordinated omission corrected); it includes the
+# generator's own wake-up delay (typically 5-10 us here). The target is
+# half of the peak of the same server, algorithm and tokens, measured just
+# before (for nginx, nginx's own peak). The row gives the target, the rate
+# reached, p50, p99 and p99.9 from the due time, and in its label the
+# service time p99 (from the write) and the late requests. The wrk rows
+# have no p99.9 (-). A 1 s warm-up on the same schedule precedes each
+# paced cell.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -55,24 +65,36 @@ if has node; then
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
+pace="$top/build/bench/bench/bench_pace"
+if has paced && { [ ! -x "$pace" ] || [ "$top/bench/serve/pace.c" -nt "$pace" ]; }; then
+  grep -qs '^CG_BENCH:BOOL=ON' "$top/build/bench/CMakeCache.txt" ||
+    cmake -S "$top" -B "$top/build/bench" -DCMAKE_BUILD_TYPE=Release -DCG_BENCH=ON -DCG_TESTS=OFF >/dev/null
+  cmake --build "$top/build/bench" --target bench_pace -j "$(nproc)" >/dev/null
+fi
 run_wrk() { # URL [LUA] -> "req/s p50 p99"   (SECS overrides the cell length)
   local out
-  out=$(TOKENS="${TOKENS:-}" RATE="${RATE:-}" taskset -c 1 wrk -t1 -c32 -d"${SECS:-$secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
+  out=$(TOKENS="${TOKENS:-}" taskset -c 1 wrk -t1 -c32 -d"${SECS:-$secs}s" --latency ${2:+-s "$2"} ${AUTH:+-H "$AUTH"} "$1" 2>&1)
   awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
 }
 cd "$work"
 ng_rps=
 pct() { if [ -n "$ng_rps" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; else echo -; fi; }
-# Paced at TARGET requests/s (bench/serve/paced.lua).
+# Paced at RATE requests/s by bench_pace (times from the due time):
+# "req/s p50 p99 p99.9 service-p99 late".
+run_pace() { # RATE URL   (AUTH or TOKENS from the caller)
+  local out
+  out=$(taskset -c 1 "$pace" --rate "$1" --seconds "$secs" --conns 32 ${AUTH:+-H "$AUTH"} ${TOKENS:+--tokens "$TOKENS"} "$2") || true
+  awk '/^RESULT / {printf "%s %s %s %s %s %s\n", $2, $3, $5, $6, $8, $9; ok = 1} END {if (!ok) print "failed - - - - -"}' <<<"$out"
+}
 paced_row() { # SERVER-LABEL ALG TOKENS-LABEL TARGET URL   (AUTH or TOKENS from the caller)
-  local a b c
-  read -r a b c < <(RATE="$4" run_wrk "$5" "$top/bench/serve/paced.lua")
-  echo "| $1 (target $4/s) | $2 | $3 | $a | $b | $c | - |"
+  local a b c d e f
+  read -r a b c d e f < <(run_pace "$4" "$5")
+  echo "| $1 (target $4/s; service p99 $e, $f late) | $2 | $3 | $a | $b | $c | $d | - |"
 }
 half() { awk -v p="$1" 'BEGIN { printf "%.0f", p / 2 }'; }
 half="claimgate serve (1 thread), paced at half of peak"
-echo "| server | alg | tokens | req/s | p50 | p99 | vs nginx |"
-echo "|---|---|---|---:|---:|---:|---:|"
+echo "| server | alg | tokens | req/s | p50 | p99 | p99.9 | vs nginx |"
+echo "|---|---|---|---:|---:|---:|---:|---:|"
 if has nginx; then
 # nginx ceiling
 np=$(free_port)
@@ -85,10 +107,10 @@ NG
 taskset -c 0 nginx -p "$work/ng" -c "$work/ng/nginx.conf" & pids+=($!)
 wait_port "$np"
 read -r ng_rps ng_p50 ng_p99 < <(run_wrk "http://127.0.0.1:$np/")
-echo "| nginx \`return 200\`, 1 worker | - | - | $ng_rps | $ng_p50 | $ng_p99 | 100% |"
-# The machine's own tail at the rate of the paced rows: nginx paced the
-# same way at 10,000 requests/s (about half of serve's peak here).
-has paced && paced_row "nginx \`return 200\`, paced (control)" - - 10000 "http://127.0.0.1:$np/"
+echo "| nginx \`return 200\`, 1 worker | - | - | $ng_rps | $ng_p50 | $ng_p99 | - | 100% |"
+# The machine's own tail under a paced load: nginx paced the same way at
+# half of its own peak, just measured.
+has paced && paced_row "nginx \`return 200\`, paced at half of peak, control" - - "$(half "$ng_rps")" "http://127.0.0.1:$np/"
 ng_pid=${pids[-1]}
 has paired || { kill "$ng_pid"; wait "$ng_pid" 2>/dev/null || true; }
 fi
@@ -128,10 +150,10 @@ Y
   wait_port "$sp"
   url="http://127.0.0.1:$sp/v1/authorize?zone=api"
   read -r a b c < <(AUTH="Authorization: Bearer $one" run_wrk "$url")
-  echo "| claimgate serve (1 thread) | $alg | 1 repeated (cache hits) | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  echo "| claimgate serve (1 thread) | $alg | 1 repeated (cache hits) | $a | $b | $c | - | $(pct "$a" "$ng_rps") |"
   peak_one=$a
   read -r a b c < <(TOKENS="$alg.tokens" run_wrk "$url" "$top/bench/serve/rotate.lua")
-  echo "| claimgate serve (1 thread) | $alg | $ntok distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  echo "| claimgate serve (1 thread) | $alg | $ntok distinct | $a | $b | $c | - | $(pct "$a" "$ng_rps") |"
   peak_many=$a
   if has paced; then
     AUTH="Authorization: Bearer $one" paced_row "$half" "$alg" "1 repeated (cache hits)" "$(half "$peak_one")" "$url"
@@ -139,7 +161,7 @@ Y
   fi
   if has paired; then
     read -r a b c < <(AUTH="Authorization: Bearer $one" paired "$url")
-    echo "| claimgate serve (1 thread), $rounds rounds of ${round_secs} s alternating with nginx (median; nginx's median $b) | $alg | 1 repeated (cache hits) | $a | - | - | **$c%** paired |"
+    echo "| claimgate serve (1 thread), $rounds rounds of ${round_secs} s alternating with nginx (median; nginx's median $b) | $alg | 1 repeated (cache hits) | $a | - | - | - | **$c%** paired |"
   fi
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
   fi
@@ -155,6 +177,6 @@ Y
   NODE_PATH="$nodedir/node_modules" taskset -c 0 node "$top/bench/serve/fastjwt_server.js" "$fp" "$key" "$alg" & pids+=($!)
   wait_port "$fp" || true
   read -r a b c < <(TOKENS="$alg.tokens" run_wrk "http://127.0.0.1:$fp/v1/authorize?zone=api" "$top/bench/serve/rotate.lua")
-  echo "| Node http + fast-jwt (no cache) | $alg | $ntok distinct | $a | $b | $c | $(pct "$a" "$ng_rps") |"
+  echo "| Node http + fast-jwt (no cache) | $alg | $ntok distinct | $a | $b | $c | - | $(pct "$a" "$ng_rps") |"
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done
