@@ -335,7 +335,7 @@ cg__json_plain_run(const unsigned char *q, const unsigned char *end)
 /*
  * The index's answer for a string whose content starts at offset s: the
  * offset of the next quote when no byte before it needs the slow path
- * (then the content is s..end as it stands), else 0 (a quote is never at
+ * (then the content is s..e as it stands), else 0 (a quote is never at
  * offset 0 after an opening one). The bitmaps describe the document as
  * received; unescaping rewrites only bytes inside strings already read,
  * all before s.

@@ -1371,6 +1371,21 @@ print_statuses(const struct run *r)
 		printf("\n");
 }
 
+/* One line of a sorted sample: p50 (p90), p99, p99.9 and max. */
+static void
+print_spread(const char *what, const int64_t *v, size_t n, int with_p90)
+{
+	char t[5][32];
+
+	printf("  %s: p50 %s", what, fmt_time(pct(v, n, 500), t[0], 32));
+	if (with_p90)
+		printf("  p90 %s", fmt_time(pct(v, n, 900), t[1], 32));
+	printf("  p99 %s  p99.9 %s  max %s\n",
+	    fmt_time(pct(v, n, 990), t[2], 32),
+	    fmt_time(pct(v, n, 999), t[3], 32),
+	    fmt_time(n ? v[n - 1] : -1, t[4], 32));
+}
+
 static void
 report(struct run *r)
 {
@@ -1391,26 +1406,10 @@ report(struct run *r)
 	    rate, r->in_window, r->ok2xx, r->non2xx, r->errors, r->late,
 	    r->unfinished, r->reconnects);
 	print_statuses(r);
-	printf("  latency from the due time: p50 %s  p90 %s  p99 %s  p99.9 %s"
-	       "  max %s\n",
-	    fmt_time(pct(r->lat, r->nlat, 500), t[0], 32),
-	    fmt_time(pct(r->lat, r->nlat, 900), t[1], 32),
-	    fmt_time(pct(r->lat, r->nlat, 990), t[2], 32),
-	    fmt_time(pct(r->lat, r->nlat, 999), t[3], 32),
-	    fmt_time(r->nlat ? r->lat[r->nlat - 1] : -1, t[4], 32));
-	printf("  service time (write to response): p50 %s  p99 %s  p99.9 %s"
-	       "  max %s\n",
-	    fmt_time(pct(r->svc, r->nsvc, 500), t[0], 32),
-	    fmt_time(pct(r->svc, r->nsvc, 990), t[1], 32),
-	    fmt_time(pct(r->svc, r->nsvc, 999), t[2], 32),
-	    fmt_time(r->nsvc ? r->svc[r->nsvc - 1] : -1, t[3], 32));
+	print_spread("latency from the due time", r->lat, r->nlat, 1);
+	print_spread("service time (write to response)", r->svc, r->nsvc, 0);
 	printf("  generator CPU: %.0f%% of one core\n", 100 * r->cpu);
-	printf("  send lag (due time to write): p50 %s  p99 %s  p99.9 %s  max "
-	       "%s\n",
-	    fmt_time(pct(r->lag, r->nsvc, 500), t[0], 32),
-	    fmt_time(pct(r->lag, r->nsvc, 990), t[1], 32),
-	    fmt_time(pct(r->lag, r->nsvc, 999), t[2], 32),
-	    fmt_time(r->nsvc ? r->lag[r->nsvc - 1] : -1, t[3], 32));
+	print_spread("send lag (due time to write)", r->lag, r->nsvc, 0);
 	if (r->unfinished > 0)
 		fprintf(stderr,
 		    PROG ": %" PRIu64 " requests unanswered %.1f s after the "
