@@ -39,6 +39,12 @@ cg_code cg__pk_oct(const unsigned char *k, size_t len, struct cg__pk **out);
  * token pays for OpenSSL's fetch and init. */
 cg_code cg__pk_prepare(struct cg__pk *pk, cg_alg_set fits);
 
+/* With on != 0, HMAC keys prepared from then on get EVP digest states
+ * only, as in FIPS mode, instead of hmac_sha2.c's plain ones: the tests
+ * reach the FIPS path with it. Not for concurrent use with
+ * cg__pk_prepare. */
+void cg__pk_evp_hmac_only(int on);
+
 void cg__pk_free(struct cg__pk *pk);
 
 cg_code cg__pk_verify(const struct cg__pk *pk, cg_alg alg,

@@ -32,8 +32,9 @@ struct cg__pk {
 	/* HMAC (RFC 2104): digest states after the key's inner and outer
 	 * pad blocks, copied per call. */
 	EVP_MD_CTX *hin[CG_ALG_HS512 + 1], *hout[CG_ALG_HS512 + 1];
-	/* The same states as plain structs (hmac_sha2.c), used instead when
-	 * present: not in FIPS mode, and OpenSSL has the SHA-2 functions. */
+	/* The same states as plain structs (hmac_sha2.c), made instead of the
+	 * EVP ones when allowed: not in FIPS mode, and OpenSSL has the SHA-2
+	 * functions. */
 	struct cg__hmac2 *hlow[CG_ALG_HS512 + 1];
 	unsigned char *secret;
 	size_t secret_len;
@@ -328,6 +329,15 @@ pad_state(EVP_MD *md, const unsigned char *key, size_t keylen, size_t block,
 	return ctx;
 }
 
+/* cg__pk_evp_hmac_only (key.h): prepare HMAC keys the EVP way only. */
+static int evp_hmac_only;
+
+void
+cg__pk_evp_hmac_only(int on)
+{
+	evp_hmac_only = on != 0;
+}
+
 /*
  * HMAC with the key's pad blocks absorbed once: a verification copies two
  * prepared digest states instead of duplicating an EVP_MAC context, which
@@ -354,15 +364,19 @@ prepare_mac(struct cg__pk *pk, const struct cg_alg_desc *d)
 		key = hashed;
 		keylen = n;
 	}
+	/* Plain states when allowed (a FIPS configuration keeps every digest
+	 * inside the provider), else, or when they cannot be made, EVP's. */
+	if (!evp_hmac_only && !EVP_default_properties_is_fips_enabled(NULL) &&
+	    (pk->hlow[d->alg] =
+	            cg__hmac2_new((int)d->hash_len * 8, key, keylen)) != NULL) {
+		rc = CG_OK;
+		goto out;
+	}
 	pk->hin[d->alg] = pad_state(md, key, keylen, block, 0x36);
 	pk->hout[d->alg] = pad_state(md, key, keylen, block, 0x5c);
 	rc = pk->hin[d->alg] != NULL && pk->hout[d->alg] != NULL
 	         ? CG_OK
 	         : CG_ERR_CRYPTO;
-	/* A FIPS configuration keeps every digest inside the provider. */
-	if (rc == CG_OK && !EVP_default_properties_is_fips_enabled(NULL))
-		pk->hlow[d->alg] =
-		    cg__hmac2_new((int)d->hash_len * 8, key, keylen);
 out:
 	OPENSSL_cleanse(hashed, sizeof(hashed));
 	EVP_MD_free(md);
@@ -519,12 +533,14 @@ verify_hmac(const struct cg__pk *pk, cg_alg alg, const unsigned char *msg,
 	int r;
 
 	/* JOSE never truncates HMAC tags (RFC 7518 section 3.2). */
-	if (pk->hin[alg] == NULL || siglen != d->hash_len)
+	if (siglen != d->hash_len)
 		return CG_ERR_SIGNATURE;
 	if (pk->hlow[alg] != NULL)
 		return cg__hmac2_verify(pk->hlow[alg], msg, msglen, sig, siglen)
 		           ? CG_OK
 		           : CG_ERR_SIGNATURE;
+	if (pk->hin[alg] == NULL)
+		return CG_ERR_SIGNATURE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return CG_ERR_NOMEM;
 	r = EVP_MD_CTX_copy_ex(ctx, pk->hin[alg]) == 1 &&

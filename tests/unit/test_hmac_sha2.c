@@ -1,6 +1,7 @@
 /*
  * test_hmac_sha2.c - the plain-state HMAC (src/hmac_sha2.c) and the HMAC
- * path of cg__pk_verify, against OpenSSL's EVP_Q_mac on the same key and
+ * path of cg__pk_verify, with plain states and with the EVP states of a
+ * FIPS configuration, against OpenSSL's EVP_Q_mac on the same key and
  * message: every key length up to the block (and longer ones through
  * cg__pk_oct, which hashes them first), message lengths around the
  * digest's block boundaries, every single-bit change of the tag, and
@@ -142,14 +143,13 @@ test_refused_arguments(void **state)
  * keys shorter than, equal to and longer than the block (RFC 2104 hashes
  * those), against EVP_Q_mac. */
 static void
-test_pk_verify_matches_openssl(void **state)
+pk_verify_matches_openssl(void)
 {
 	static const size_t key_lens[] = {
 	    32, 48, 63, 64, 65, 127, 128, 129, 200, 1000};
 	unsigned char key[1000], msg[600], tag[64];
 	size_t a, k, taglen;
 
-	(void)state;
 	assert_int_equal(RAND_bytes(msg, sizeof(msg)), 1);
 	for (a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
 		const struct hs *h = &algs[a];
@@ -175,6 +175,24 @@ test_pk_verify_matches_openssl(void **state)
 	}
 }
 
+/* With the plain states (this machine is not in FIPS mode). */
+static void
+test_pk_verify_matches_openssl(void **state)
+{
+	(void)state;
+	pk_verify_matches_openssl();
+}
+
+/* With the EVP states only, the path of a FIPS configuration. */
+static void
+test_pk_verify_evp_path_matches_openssl(void **state)
+{
+	(void)state;
+	cg__pk_evp_hmac_only(1);
+	pk_verify_matches_openssl();
+	cg__pk_evp_hmac_only(0);
+}
+
 int
 main(void)
 {
@@ -182,6 +200,7 @@ main(void)
 	    cmocka_unit_test(test_plain_states_match_openssl),
 	    cmocka_unit_test(test_refused_arguments),
 	    cmocka_unit_test(test_pk_verify_matches_openssl),
+	    cmocka_unit_test(test_pk_verify_evp_path_matches_openssl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
