@@ -448,7 +448,7 @@ struct ctx {
 };
 
 static cg_reason deny(struct ctx *c, cg_reason r, const char *fmt, ...)
-    CG_PRINTF(3, 4);
+    CG_PRINTF(3, 4) CG_COLD;
 
 static cg_reason
 deny(struct ctx *c, cg_reason r, const char *fmt, ...)

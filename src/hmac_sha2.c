@@ -95,7 +95,7 @@ cg__hmac2_verify(const struct cg__hmac2 *h, const unsigned char *msg,
 		s = h->out.s256;
 		SHA256_Update(&s, inner, 32);
 		SHA256_Final(mine, &s);
-		OPENSSL_cleanse(&s, sizeof(s));
+		cg__wipe(&s, sizeof(s));
 	} else {
 		SHA512_CTX s = h->in.s512;
 		SHA512_Update(&s, msg, msglen);
@@ -109,11 +109,11 @@ cg__hmac2_verify(const struct cg__hmac2 *h, const unsigned char *msg,
 			SHA384_Final(mine, &s);
 		else
 			SHA512_Final(mine, &s);
-		OPENSSL_cleanse(&s, sizeof(s));
+		cg__wipe(&s, sizeof(s));
 	}
 	ok = CRYPTO_memcmp(mine, tag, taglen) == 0;
-	OPENSSL_cleanse(inner, sizeof(inner));
-	OPENSSL_cleanse(mine, sizeof(mine));
+	cg__wipe(inner, sizeof(inner));
+	cg__wipe(mine, sizeof(mine));
 	return ok;
 }
 

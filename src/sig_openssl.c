@@ -551,8 +551,8 @@ verify_hmac(const struct cg__pk *pk, cg_alg alg, const unsigned char *msg,
 	    EVP_DigestFinal_ex(ctx, tag, &tlen) == 1 && tlen == siglen &&
 	    CRYPTO_memcmp(tag, sig, siglen) == 0;
 	EVP_MD_CTX_free(ctx);
-	OPENSSL_cleanse(inner, sizeof(inner));
-	OPENSSL_cleanse(tag, sizeof(tag));
+	cg__wipe(inner, sizeof(inner));
+	cg__wipe(tag, sizeof(tag));
 	return r ? CG_OK : CG_ERR_SIGNATURE;
 }
 
