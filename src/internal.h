@@ -65,6 +65,14 @@ cg__wipe(void *p, size_t n)
 		*v++ = 0;
 #endif
 }
+/* A block of at least `need` bytes (*got says how many), the calling
+ * thread's spare one when it fits (alloc.c); NULL when out of memory.
+ * Counts as an allocation for cg__alloc_fail_after. */
+void *cg__block_take(size_t need, size_t *got);
+/* Frees a block from cg__block_take, of *got bytes, or keeps it as the
+ * calling thread's spare. Any thread may give back any block. */
+void cg__block_give(void *p, size_t size);
+
 /* Test hook: the Nth allocation from now fails (0 disables). Not
  * thread-safe; tests only. */
 void cg__alloc_fail_after(unsigned long n);

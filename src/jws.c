@@ -31,7 +31,6 @@ struct cg_token {
 	unsigned char *sig;
 	size_t sig_len;
 	struct cg_arena *arena; /* header and claims nodes */
-	size_t block;           /* bytes of its first block, in this one */
 	const struct cg_json *header;
 	const struct cg_json *claims;
 	cg_alg alg;
@@ -42,6 +41,7 @@ struct cg_token {
 	atomic_int sha_state;      /* SHA_NONE, _BUSY, _DONE or _FAILED */
 	const struct cg_json *reg[CG_REG_N_]; /* see cg__token_reg */
 	char sha256[65]; /* valid once sha_state is SHA_DONE */
+	size_t alloc;    /* bytes of the block holding all of the above */
 };
 
 /* see claimgate.h */
@@ -52,7 +52,7 @@ cg_token_free(struct cg_token *t)
 	    atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	cg__arena_free(t->arena);
-	free(t);
+	cg__block_give(t, t->alloc);
 }
 
 struct cg_token *
@@ -67,8 +67,7 @@ cg__token_ref(const struct cg_token *t)
 size_t
 cg__token_footprint(const struct cg_token *t)
 {
-	return sizeof(*t) + t->block + t->len + 1 + t->sig_len +
-	       cg__arena_footprint(t->arena);
+	return t->alloc + cg__arena_footprint(t->arena);
 }
 
 static const char *const seg_names[] = {"header", "payload", "signature"};
@@ -243,7 +242,7 @@ cg_code
 cg_token_parse(const char *tok, size_t len, size_t max_len,
     struct cg_token **out, struct cg_error *err)
 {
-	size_t dots[2], ndots = 0, i, siglen, head, block, hint;
+	size_t dots[2], ndots = 0, i, siglen, head, block, hint, got;
 	struct cg_token *t = NULL;
 	cg_code rc;
 
@@ -309,17 +308,18 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 	block = cg__arena_overhead() + hint;
 	block = (block + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
 	        sizeof(max_align_t);
-	if ((t = cg__malloc(head + block + len + 1 + siglen)) == NULL) {
+	t = cg__block_take(head + block + len + 1 + siglen, &got);
+	if (t == NULL) {
 		rc = cg__err(err, CG_ERR_NOMEM, CG_NO_OFFSET, "out of memory");
 		goto out;
 	}
 	/* Every member set here (a memset of the struct is a slow-starting
 	 * `rep stos`); the bytes after the struct are all written. */
 	atomic_init(&t->refs, 1);
+	t->alloc = got;
 	atomic_init(&t->sha_state, SHA_NONE);
 	t->sha256[0] = '\0';
 	t->arena = cg__arena_in((char *)t + head, block);
-	t->block = block;
 	t->raw = (char *)t + head + block;
 	memcpy(t->raw, tok, len);
 	t->raw[len] = '\0';
