@@ -134,6 +134,18 @@ spare_init(void)
 	spare_key_ok = pthread_key_create(&spare_key, spare_exit) == 0;
 }
 
+#if defined(__GNUC__)
+/* When the library is unloaded (dlclose) while threads still run, their
+ * ends must not call spare_exit in unmapped code: the key goes with the
+ * library, and the spares of those threads are then left unfreed. */
+__attribute__((destructor)) static void
+spare_unload(void)
+{
+	if (spare_key_ok)
+		pthread_key_delete(spare_key);
+}
+#endif
+
 void *
 cg__block_take(size_t need, size_t *got)
 {
