@@ -96,7 +96,7 @@ cg_free(void *p)
 /*
  * A parsed token lives in one block of about 3 KiB: above glibc's
  * per-thread cache (1032 bytes), so each malloc and free of it took
- * glibc's general paths, about 500 instructions a decision. A thread
+ * glibc's general paths, about 400 instructions a decision. A thread
  * keeps the last block it freed and the next token it parses reuses it.
  * One block of at most SPARE_MAX bytes per thread; freed when the thread
  * ends (a key destructor), and reachable from the thread's TLS until then.

@@ -65,6 +65,7 @@ cg__wipe(void *p, size_t n)
 		*v++ = 0;
 #endif
 }
+
 /* A block of at least `need` bytes (*got says how many), the calling
  * thread's spare one when it fits (alloc.c); NULL when out of memory.
  * Counts as an allocation for cg__alloc_fail_after. */

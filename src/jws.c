@@ -314,7 +314,8 @@ cg_token_parse(const char *tok, size_t len, size_t max_len,
 		goto out;
 	}
 	/* Every member set here (a memset of the struct is a slow-starting
-	 * `rep stos`); the bytes after the struct are all written. */
+	 * `rep stos`); nothing after the struct is read before it is
+	 * written (a reused block still holds an earlier token's bytes). */
 	atomic_init(&t->refs, 1);
 	t->alloc = got;
 	atomic_init(&t->sha_state, SHA_NONE);
