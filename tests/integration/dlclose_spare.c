@@ -85,8 +85,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "dlclose: %s\n", dlerror());
 		return 1;
 	}
-	if (dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD) != NULL) {
+	if ((lib = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD)) != NULL) {
 		printf("the library stays mapped after dlclose: skipped\n");
+		dlclose(lib);
 		pthread_barrier_wait(&closed);
 		pthread_join(th, NULL);
 		return 77;
