@@ -714,14 +714,23 @@ threads_table(struct alg_bench *v, size_t n, const struct bench_opts *o)
 }
 
 /*
- * BENCH_PROFILE=parse|decide|cached: nothing but that path on the first
+ * BENCH_PROFILE=raw|parse|decide|cached: nothing but that path on the first
  * algorithm for --seconds, for a sampling profiler (perf record) or
  * callgrind; prints the calls made.
  */
 static int
+op_raw_best(void *arg)
+{
+	struct alg_bench *b = arg;
+
+	return bench_raw_best(&b->raw);
+}
+
+static int
 profile_loop(struct alg_bench *b, const char *what, const struct bench_opts *o)
 {
-	int (*fn)(void *) = strcmp(what, "parse") == 0    ? op_cg_parse_verify
+	int (*fn)(void *) = strcmp(what, "raw") == 0      ? op_raw_best
+	                    : strcmp(what, "parse") == 0  ? op_cg_parse_verify
 	                    : strcmp(what, "decide") == 0 ? op_cg_decide
 	                    : strcmp(what, "cached") == 0 ? op_cg_decide_cached
 	                                                  : NULL;
@@ -730,7 +739,8 @@ profile_loop(struct alg_bench *b, const char *what, const struct bench_opts *o)
 	double spent = 0;
 
 	if (fn == NULL) {
-		fprintf(stderr, "BENCH_PROFILE: parse, decide or cached\n");
+		fprintf(
+		    stderr, "BENCH_PROFILE: raw, parse, decide or cached\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
