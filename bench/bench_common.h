@@ -112,9 +112,11 @@ char *bench_tampered(const struct bench_case *c);
  * The raw OpenSSL primitive on the case's key and signing input.
  *   best:     RSA/PSS/ECDSA: a context initialised once (DigestVerifyInit)
  *             copied with EVP_MD_CTX_copy_ex into a context allocated once,
- *             then Update + Final; HMAC (RFC 2104): the digest states after
- *             the key's inner and outer pad blocks, prepared once, copied
- *             into a context allocated once; Ed25519: DigestVerifyInit +
+ *             marked EVP_MD_CTX_FLAG_FINALISE (so Final does not copy
+ *             the provider context again), then Update + Final; HMAC
+ *             (RFC 2104): the digest states after the key's inner and
+ *             outer pad blocks, prepared once, copied into a context
+ *             allocated once; Ed25519: DigestVerifyInit +
  *             DigestVerify on a context allocated once (the only way in
  *             OpenSSL 3.0).
  *   newcopy:  as best, but EVP_MD_CTX_new + copy + free per call (what

@@ -822,7 +822,8 @@ main(int argc, char **argv)
 	}
 	printf("Verifications/s (single thread; the cells of a row measured "
 	       "in interleaved rounds).\n(a) raw OpenSSL: best = "
-	       "prepared context copied\n(HMAC: plain SHA-2 pad states copied; "
+	       "prepared context copied, finalised once\n(HMAC: plain SHA-2 "
+	       "pad states copied; "
 	       "Ed25519: re-initialised),"
 	       " new+copy = EVP_MD_CTX_new + copy + free,\nnaive = new context "
 	       "+ DigestVerifyInit per call. (b) cg_token_verify on a parsed "

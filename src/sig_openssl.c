@@ -505,6 +505,9 @@ verify_md(const struct cg__pk *pk, cg_alg alg, const unsigned char *msg,
 		EVP_MD_CTX_free(ctx);
 		return CG_ERR_CRYPTO;
 	}
+	/* The copy is finished once: without this flag the final step
+	 * duplicates the provider context again so that it could go on. */
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
 	r = EVP_DigestVerifyUpdate(ctx, msg, msglen) == 1 &&
 	    EVP_DigestVerifyFinal(ctx, sig, siglen) == 1;
 	EVP_MD_CTX_free(ctx);
