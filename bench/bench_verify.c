@@ -381,6 +381,75 @@ print_tables(const struct alg_bench *v, size_t n)
 			    v[i].sodium / v[i].best);
 }
 
+/* The in-process targets of the performance work, against this run: the
+ * ratios are the paired medians, the rates the row's own medians. serve
+ * and memory have their own scripts (bench_serve.sh, bench_memory.sh). */
+static void
+print_target(const char *what, double got, double want, int percent)
+{
+	char g[32], w[32];
+
+	if (got <= 0)
+		return;
+	if (percent) {
+		snprintf(g, sizeof(g), "%.1f %%", 100 * got);
+		snprintf(w, sizeof(w), "%.0f %%", 100 * want);
+	} else {
+		bench_fmt_ops(got, g, sizeof(g));
+		bench_fmt_ops(want, w, sizeof(w));
+	}
+	printf("| %-44s | %10s | %10s | ", what, w, g);
+	if (got >= want)
+		printf("met |\n");
+	else if (percent)
+		printf("missed by %.1f points |\n", 100 * (want - got));
+	else
+		printf("missed by %.1f %% |\n", 100 * (1 - got / want));
+}
+
+static void
+print_targets(const struct alg_bench *v, size_t n)
+{
+	const struct alg_bench *low = NULL;
+	char what[64];
+	size_t i;
+
+	printf("\nAgainst the targets (ratios paired, rates per core):\n\n"
+	       "| target                                       |       goal "
+	       "|   this run | verdict |\n"
+	       "|----------------------------------------------|-----------:"
+	       "|-----------:|---------|\n");
+	for (i = 0; i < n; i++) {
+		const struct alg_bench *b = &v[i];
+		switch (b->c.alg) {
+		case CG_ALG_RS256:
+		case CG_ALG_PS256:
+		case CG_ALG_ES256:
+			snprintf(what, sizeof(what),
+			    "%s decision, uncached, / raw primitive",
+			    b->c.name);
+			print_target(what, b->pr[6], 0.95, 1);
+			break;
+		case CG_ALG_EDDSA:
+			print_target("EdDSA decision / raw OpenSSL Ed25519",
+			    b->pr[6], 2.0, 1);
+			break;
+		case CG_ALG_HS256:
+			print_target(
+			    "HS256 decisions per second", b->decide, 500000, 0);
+			break;
+		default: break;
+		}
+		if (b->cached > 0 && (low == NULL || b->cached < low->cached))
+			low = b;
+	}
+	if (low != NULL) {
+		snprintf(what, sizeof(what),
+		    "cached decisions per second (lowest: %s)", low->c.name);
+		print_target(what, low->cached, 1000000, 0);
+	}
+}
+
 /* ---- the JSON reader alone ----------------------------------------- */
 
 static int
@@ -838,6 +907,7 @@ main(int argc, char **argv)
 		print_ops_row(&v[i]);
 	}
 	print_tables(v, n);
+	print_targets(v, n);
 	json_table(&v[0], &o);
 	rc = 0;
 out:
