@@ -9,15 +9,7 @@
 # Usage: bench/callgrind.sh [ALG ...]      (default: RS256 ES256 EdDSA HS256)
 # Needs build/bench from bench/run.sh (built here if missing) and valgrind.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-dir="$top/build/bench"
-bin="$dir/bench/bench_verify"
-if [ ! -x "$bin" ]; then
-	cmake -S "$top" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCG_BENCH=ON \
-		-DCG_TESTS=OFF >/dev/null
-	cmake --build "$dir" --target bench_verify -j "$(nproc)" >/dev/null
-fi
-command -v valgrind >/dev/null || { echo "valgrind not found" >&2; exit 2; }
+. "$(dirname "$0")/valgrind_common.sh"
 [ $# -gt 0 ] || set -- RS256 ES256 EdDSA HS256
 
 ops="bench_raw_best bench_raw_newcopy bench_raw_naive op_sodium op_cg_verify

@@ -11,15 +11,7 @@
 # Needs build/bench from bench/run.sh (built here if missing), valgrind and
 # python3. Prints a Markdown table; never gates anything.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-dir="$top/build/bench"
-bin="$dir/bench/bench_verify"
-if [ ! -x "$bin" ]; then
-	cmake -S "$top" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCG_BENCH=ON \
-		-DCG_TESTS=OFF >/dev/null
-	cmake --build "$dir" --target bench_verify -j "$(nproc)" >/dev/null
-fi
-command -v valgrind >/dev/null || { echo "valgrind not found" >&2; exit 2; }
+. "$(dirname "$0")/valgrind_common.sh"
 [ $# -gt 0 ] || set -- RS256 ES256 EdDSA HS256
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
