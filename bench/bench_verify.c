@@ -38,6 +38,21 @@
 
 #define ZONE "api"
 
+/* The cells of a row, in the order bench_rates measures them: (a) best,
+ * new+copy, naive, libsodium; (b) verify, (c) parse+verify, (d) decide,
+ * (e) cached. */
+enum cell {
+	C_BEST,
+	C_NEWCOPY,
+	C_NAIVE,
+	C_SODIUM,
+	C_VERIFY,
+	C_PARSE,
+	C_DECIDE,
+	C_CACHED,
+	NCELLS
+};
+
 struct alg_bench {
 	struct bench_case c;
 	struct bench_raw raw;
@@ -47,7 +62,8 @@ struct alg_bench {
 	unsigned char edpk[32];	/* Ed25519 public key, for libsodium */
 	double best, newcopy, naive, sodium;
 	double verify, parse_verify, decide, cached;
-	double pr[8]; /* per-round ratios to (a) best (bench_rates) */
+	/* paired ratios to (a) best, by cell (bench_rates) */
+	double pr[NCELLS];
 };
 
 /* ---- the operations ------------------------------------------------ */
@@ -286,33 +302,36 @@ teardown(struct alg_bench *b)
 static void
 measure(struct alg_bench *b, const struct bench_opts *o)
 {
-	bench_fn fns[8] = {bench_raw_best, NULL, bench_raw_naive, NULL,
-	    op_cg_verify, op_cg_parse_verify, op_cg_decide,
-	    op_cg_decide_cached};
-	void *args[8] = {&b->raw, &b->raw, &b->raw, b, b, b, b, b};
-	double r[8];
+	bench_fn fns[NCELLS] = {[C_BEST] = bench_raw_best,
+	    [C_NAIVE] = bench_raw_naive,
+	    [C_VERIFY] = op_cg_verify,
+	    [C_PARSE] = op_cg_parse_verify,
+	    [C_DECIDE] = op_cg_decide,
+	    [C_CACHED] = op_cg_decide_cached};
+	void *args[NCELLS] = {&b->raw, &b->raw, &b->raw, b, b, b, b, b};
+	double r[NCELLS];
 
 	if (bench_raw_has_newcopy(&b->c))
-		fns[1] = bench_raw_newcopy;
+		fns[C_NEWCOPY] = bench_raw_newcopy;
 #ifdef CG_BENCH_SODIUM
 	if (b->c.alg == CG_ALG_EDDSA)
-		fns[3] = op_sodium;
+		fns[C_SODIUM] = op_sodium;
 #endif
-	bench_rates(fns, args, 8, o, r, b->pr);
-	b->best = r[0];
-	b->newcopy = r[1];
-	b->naive = r[2];
-	b->sodium = r[3];
-	b->verify = r[4];
-	b->parse_verify = r[5];
-	b->decide = r[6];
-	b->cached = r[7];
+	bench_rates(fns, args, NCELLS, o, r, b->pr);
+	b->best = r[C_BEST];
+	b->newcopy = r[C_NEWCOPY];
+	b->naive = r[C_NAIVE];
+	b->sodium = r[C_SODIUM];
+	b->verify = r[C_VERIFY];
+	b->parse_verify = r[C_PARSE];
+	b->decide = r[C_DECIDE];
+	b->cached = r[C_CACHED];
 }
 
 static void
 print_ops_row(const struct alg_bench *b)
 {
-	char s[8][32];
+	char s[NCELLS][32];
 
 	printf("| %-5s | %11s | %11s | %11s | %11s | %11s | %11s | %11s "
 	       "| %11s |\n",
@@ -372,8 +391,9 @@ print_tables(const struct alg_bench *v, size_t n)
 	       "|-------|--------:|--------:|--------:|--------:|\n");
 	for (i = 0; i < n; i++)
 		printf("| %-5s | %6.1f%% | %6.1f%% | %6.1f%% | %6.0f%% |\n",
-		    v[i].c.name, 100 * v[i].pr[4], 100 * v[i].pr[5],
-		    100 * v[i].pr[6], 100 * v[i].pr[7]);
+		    v[i].c.name, 100 * v[i].pr[C_VERIFY],
+		    100 * v[i].pr[C_PARSE], 100 * v[i].pr[C_DECIDE],
+		    100 * v[i].pr[C_CACHED]);
 	for (i = 0; i < n; i++)
 		if (v[i].sodium > 0 && v[i].best > 0)
 			printf("\nEdDSA: libsodium crypto_sign_verify_detached "
@@ -428,11 +448,11 @@ print_targets(const struct alg_bench *v, size_t n)
 			snprintf(what, sizeof(what),
 			    "%s decision, uncached, / raw primitive",
 			    b->c.name);
-			print_target(what, b->pr[6], 0.95, 1);
+			print_target(what, b->pr[C_DECIDE], 0.95, 1);
 			break;
 		case CG_ALG_EDDSA:
 			print_target("EdDSA decision / raw OpenSSL Ed25519",
-			    b->pr[6], 2.0, 1);
+			    b->pr[C_DECIDE], 2.0, 1);
 			break;
 		case CG_ALG_HS256:
 			print_target(
